@@ -1,0 +1,94 @@
+"""Project-wide DRF plumbing: orjson parsing and rendering, body limits and the one error shape."""
+
+from collections.abc import Mapping
+from typing import Any
+
+import orjson
+from django.conf import settings
+from rest_framework import exceptions, status
+from rest_framework.parsers import BaseParser
+from rest_framework.renderers import BaseRenderer
+from rest_framework.response import Response
+
+
+class PayloadTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = "Request body is too large."
+    default_code = "payload_too_large"
+
+
+class DomainError(Exception):
+    """Base of each app's exceptions: a 4xx with a stable code and a message for the client."""
+
+    status_code = status.HTTP_400_BAD_REQUEST
+    code = "invalid"
+
+    def __init__(self, message: str, *, details: Mapping[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = dict(details or {})
+
+
+class OrjsonParser(BaseParser):
+    """Parse JSON with orjson, refusing bodies over DATA_UPLOAD_MAX_MEMORY_SIZE."""
+
+    media_type = "application/json"
+
+    def parse(
+        self,
+        stream: Any,
+        media_type: str | None = None,
+        parser_context: Mapping[str, Any] | None = None,
+    ) -> Any:
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        body = stream.read(limit + 1) if stream is not None else b""
+        if limit is not None and len(body) > limit:
+            raise PayloadTooLarge(f"Request body is larger than {limit} bytes.")
+        try:
+            return orjson.loads(body)
+        except orjson.JSONDecodeError as exc:
+            raise exceptions.ParseError(f"Malformed JSON: {exc}") from exc
+
+
+class OrjsonRenderer(BaseRenderer):
+    """Render JSON with orjson (several times faster than the standard library on decisions)."""
+
+    media_type = "application/json"
+    format = "json"
+    charset = None
+
+    def render(
+        self,
+        data: Any,
+        accepted_media_type: str | None = None,
+        renderer_context: Mapping[str, Any] | None = None,
+    ) -> bytes:
+        if data is None:
+            return b""
+        return orjson.dumps(data, option=orjson.OPT_NON_STR_KEYS)
+
+
+def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
+    body: dict[str, Any] = {"code": code, "message": message}
+    if details:
+        body["details"] = details
+    return {"error": body}
+
+
+def exception_handler(exc: Exception, context: Mapping[str, Any]) -> Response | None:
+    """Map DRF and domain exceptions to `{"error": {"code", "message", "details"}}`."""
+    # Imported here: rest_framework.views loads the renderer classes of this very module.
+    from rest_framework.views import exception_handler as drf_exception_handler
+
+    if isinstance(exc, DomainError):
+        return Response(error_body(exc.code, exc.message, exc.details), status=exc.status_code)
+    response = drf_exception_handler(exc, dict(context))
+    if response is None or not isinstance(exc, exceptions.APIException):
+        return response
+    detail = exc.detail
+    if isinstance(detail, dict | list):
+        code, message, details = "invalid", "The request is not valid.", detail
+    else:
+        code, message, details = str(getattr(detail, "code", exc.default_code)), str(detail), None
+    response.data = error_body(code, message, details)
+    return response

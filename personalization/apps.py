@@ -1,0 +1,9 @@
+"""App configuration for personalization: segments, placements, rules, experiments, decisions."""
+
+from django.apps import AppConfig
+
+
+class PersonalizationConfig(AppConfig):
+    name = "personalization"
+    verbose_name = "Personalization"
+    default_auto_field = "django.db.models.BigAutoField"

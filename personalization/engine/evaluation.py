@@ -1,0 +1,117 @@
+"""Decision evaluation: placement → ordered rules → segment match or experiment split."""
+
+import logging
+from collections.abc import Iterable
+from typing import Any
+
+from .hashing import choose_variation, hash_unit
+from .types import CompiledPlacement, CompiledRule, Decision, Reason, Snapshot, Visitor
+
+logger = logging.getLogger(__name__)
+
+ROLLOUT_HASH_VERSION = 2
+
+
+def decide(placement: CompiledPlacement, visitor: Visitor) -> Decision:
+    """Decide one placement for one visitor; never raises (an error serves the default)."""
+    try:
+        return _decide(placement, visitor)
+    except Exception:
+        logger.exception("decision for placement %r failed; serving its default", placement.key)
+        return _default(placement, Reason.ERROR, {"error": "evaluation failed"})
+
+
+def decide_many(snapshot: Snapshot, visitor: Visitor, keys: Iterable[str]) -> dict[str, Decision]:
+    """Decide the placements named by `keys`, all known to be in the snapshot."""
+    placements = snapshot.placements
+    return {key: decide(placements[key], visitor) for key in keys}
+
+
+def _decide(placement: CompiledPlacement, visitor: Visitor) -> Decision:
+    if not placement.enabled:
+        return _default(placement, Reason.DISABLED, {})
+    granted = visitor.granted
+    attributes = visitor.attributes
+    consent_skipped: list[dict[str, Any]] = []
+    for position, rule in enumerate(placement.rules, start=1):
+        if not rule.purposes <= granted:
+            consent_skipped.append(
+                {
+                    "rule": position,
+                    "segment": rule.segment.key if rule.segment else None,
+                    "missing_purposes": sorted(rule.purposes - granted),
+                }
+            )
+            continue
+        if rule.segment is not None and not rule.segment.matches(attributes):
+            continue
+        if rule.rollout < 100 and not _in_rollout(placement.key, rule, visitor.subject_id):
+            continue
+        if rule.experiment is None:
+            assert rule.variant is not None
+            return _served(placement, rule, position, rule.variant, Reason.TARGETING_MATCH)
+        variant = _assign(rule, visitor.subject_id)
+        if variant is not None:
+            return _served(placement, rule, position, variant, Reason.SPLIT)
+    if consent_skipped:
+        return _default(placement, Reason.CONSENT_REQUIRED, {"skipped": consent_skipped})
+    return _default(placement, Reason.DEFAULT, {})
+
+
+def _in_rollout(placement_key: str, rule: CompiledRule, subject_id: str | None) -> bool:
+    # A partial rollout needs a stable unit to hash; anonymous visitors stay out of it.
+    if subject_id is None:
+        return False
+    seed = f"{placement_key}:{rule.segment.key if rule.segment else '*'}"
+    n = hash_unit(seed, subject_id, ROLLOUT_HASH_VERSION)
+    return n is not None and n < rule.rollout / 100
+
+
+def _assign(rule: CompiledRule, subject_id: str | None) -> str | None:
+    experiment = rule.experiment
+    if experiment is None or not experiment.running or subject_id is None:
+        return None
+    n = hash_unit(experiment.seed, subject_id, experiment.hash_version)
+    if n is None:
+        return None
+    index = choose_variation(n, list(experiment.ranges))
+    return experiment.variants[index] if index >= 0 else None
+
+
+def _served(
+    placement: CompiledPlacement, rule: CompiledRule, position: int, variant: str, reason: Reason
+) -> Decision:
+    explanation: dict[str, Any] = {
+        "rule": position,
+        "segment": rule.segment.key if rule.segment else None,
+        "experiment": rule.experiment.key if rule.experiment else None,
+        "purposes": sorted(rule.purposes),
+        "namespaces": sorted(rule.segment.namespaces) if rule.segment else [],
+    }
+    return Decision(
+        key=placement.key,
+        value=placement.variants[variant],
+        variant=variant,
+        reason=reason,
+        personalized=True,
+        explanation=explanation,
+    )
+
+
+def _default(placement: CompiledPlacement, reason: Reason, extra: dict[str, Any]) -> Decision:
+    explanation: dict[str, Any] = {
+        "rule": None,
+        "segment": None,
+        "experiment": None,
+        "purposes": [],
+        "namespaces": [],
+        **extra,
+    }
+    return Decision(
+        key=placement.key,
+        value=placement.default,
+        variant="default",
+        reason=reason,
+        personalized=False,
+        explanation=explanation,
+    )

@@ -1,0 +1,227 @@
+"""What marketers configure (segments, placements, variants, rules, experiments) and revisions."""
+
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+
+from personalization.engine import ValueType, validate_condition, value_type_problem
+
+RESERVED_VARIANT_KEYS = frozenset({"default"})
+
+
+def _related(instance: models.Model, field: str) -> Any:
+    """The related object of `field`, or None when it is not set yet."""
+    try:
+        return getattr(instance, field)
+    except ObjectDoesNotExist:
+        return None
+
+
+class Segment(models.Model):
+    key = models.SlugField(max_length=64, unique=True)
+    name = models.CharField(max_length=120)
+    description = models.TextField(blank=True)
+    condition = models.JSONField(
+        default=dict,
+        help_text='A GrowthBook-style condition, e.g. {"context.device": "mobile"}. '
+        "Attributes start with context., prefs. or signals.",
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["key"]
+
+    def __str__(self) -> str:
+        return self.key
+
+    def clean(self) -> None:
+        problems = validate_condition(self.condition)
+        if problems:
+            raise ValidationError({"condition": problems})
+
+
+class Placement(models.Model):
+    key = models.SlugField(max_length=64, unique=True)
+    name = models.CharField(max_length=120)
+    description = models.TextField(blank=True)
+    value_type = models.CharField(
+        max_length=16, choices=[(t.value, t.name.title()) for t in ValueType]
+    )
+    default_value = models.JSONField(help_text="Always valid; served whenever no rule applies.")
+    enabled = models.BooleanField(
+        default=True, help_text="Kill switch: when off, everyone gets the default (DISABLED)."
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["key"]
+
+    def __str__(self) -> str:
+        return self.key
+
+    def clean(self) -> None:
+        if self.value_type and (problem := value_type_problem(self.value_type, self.default_value)):
+            raise ValidationError({"default_value": f"The default {problem}."})
+
+
+class Variant(models.Model):
+    placement = models.ForeignKey(Placement, on_delete=models.CASCADE, related_name="variants")
+    key = models.SlugField(max_length=64)
+    value = models.JSONField()
+    description = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["placement", "key"]
+        constraints = [
+            models.UniqueConstraint(fields=["placement", "key"], name="variant_unique_key")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.placement_id and self.placement.key}:{self.key}"
+
+    def clean(self) -> None:
+        if self.key in RESERVED_VARIANT_KEYS:
+            raise ValidationError({"key": f'"{self.key}" is reserved for the default value.'})
+        # The admin validates variants of a placement that is not saved yet: use the object.
+        placement = _related(self, "placement")
+        if placement is not None and (
+            problem := value_type_problem(placement.value_type, self.value)
+        ):
+            raise ValidationError(
+                {"value": f"A {placement.value_type} placement's variant {problem}."}
+            )
+
+
+class Experiment(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft"
+        RUNNING = "running"
+        PAUSED = "paused"
+        COMPLETED = "completed"
+
+    key = models.SlugField(max_length=64, unique=True)
+    name = models.CharField(max_length=120)
+    placement = models.ForeignKey(Placement, on_delete=models.CASCADE, related_name="experiments")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.DRAFT)
+    coverage = models.FloatField(
+        default=1.0,
+        validators=[MinValueValidator(0.0), MaxValueValidator(1.0)],
+        help_text="Share of eligible visitors included in the experiment (0–1).",
+    )
+    seed = models.CharField(
+        max_length=64, blank=True, help_text="Hash seed; the key when blank. Changing it reshuffles."
+    )
+    hash_version = models.PositiveSmallIntegerField(
+        default=2, choices=[(1, "GrowthBook v1"), (2, "GrowthBook v2")]
+    )
+    required_purpose = models.CharField(
+        max_length=64,
+        default="measurement",
+        blank=True,
+        help_text="Consent purpose needed for assignment; blank for none.",
+    )
+
+    class Meta:
+        ordering = ["key"]
+
+    def __str__(self) -> str:
+        return self.key
+
+    def clean(self) -> None:
+        from consent.selectors import purpose_keys
+
+        if self.required_purpose and self.required_purpose not in purpose_keys():
+            raise ValidationError({"required_purpose": "Unknown purpose."})
+
+
+class ExperimentArm(models.Model):
+    experiment = models.ForeignKey(Experiment, on_delete=models.CASCADE, related_name="arms")
+    variant = models.ForeignKey(Variant, on_delete=models.CASCADE, related_name="arms")
+    weight = models.FloatField(validators=[MinValueValidator(0.0), MaxValueValidator(1.0)])
+    order = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["experiment", "order", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.variant} ({self.weight:g})"
+
+    def clean(self) -> None:
+        experiment, variant = _related(self, "experiment"), _related(self, "variant")
+        if experiment and variant and variant.placement_id != experiment.placement_id:
+            raise ValidationError({"variant": "The variant must belong to the experiment's placement."})
+
+
+class Rule(models.Model):
+    placement = models.ForeignKey(Placement, on_delete=models.CASCADE, related_name="rules")
+    order = models.PositiveIntegerField(default=0, help_text="Lower first; the first match wins.")
+    segment = models.ForeignKey(
+        Segment,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="rules",
+        help_text="Empty means everyone.",
+    )
+    variant = models.ForeignKey(
+        Variant, on_delete=models.CASCADE, null=True, blank=True, related_name="rules"
+    )
+    experiment = models.ForeignKey(
+        Experiment, on_delete=models.CASCADE, null=True, blank=True, related_name="rules"
+    )
+    rollout_percentage = models.FloatField(
+        default=100.0, validators=[MinValueValidator(0.0), MaxValueValidator(100.0)]
+    )
+
+    class Meta:
+        ordering = ["placement", "order", "id"]
+
+    def __str__(self) -> str:
+        target = self.variant.key if self.variant_id and self.variant else self.experiment
+        return f"{self.segment or 'everyone'} → {target}"
+
+    def clean(self) -> None:
+        if bool(self.variant_id) == bool(self.experiment_id):
+            raise ValidationError("Choose either a variant or an experiment.")
+        errors: dict[str, Any] = {}
+        placement = _related(self, "placement")
+        if self.variant_id and (placement is None or self.variant.placement_id != placement.pk):
+            errors["variant"] = "The variant belongs to another placement."
+        if self.experiment_id and (
+            placement is None or self.experiment.placement_id != placement.pk
+        ):
+            errors["experiment"] = "The experiment belongs to another placement."
+        if errors:
+            raise ValidationError(errors)
+
+
+class Revision(models.Model):
+    number = models.PositiveIntegerField(unique=True)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    message = models.CharField(max_length=300, blank=True)
+    snapshot = models.JSONField()
+
+    class Meta:
+        ordering = ["-number"]
+        get_latest_by = "number"
+
+    def __str__(self) -> str:
+        return f"r{self.number}"
+
+
+class EventType(models.Model):
+    key = models.SlugField(max_length=64, unique=True)
+    description = models.CharField(max_length=200, blank=True)
+    properties = models.JSONField(default=list, blank=True, help_text="Allowed property keys.")
+
+    class Meta:
+        ordering = ["key"]
+
+    def __str__(self) -> str:
+        return self.key

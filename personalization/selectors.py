@@ -1,0 +1,116 @@
+"""Reads: the configuration as a snapshot document, and decisions for a visitor."""
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from consent.selectors import ConsentSnapshot
+from personalization.engine import NAMESPACE_PURPOSES, Decision, Visitor, decide_many
+from personalization.exceptions import UnknownPlacement
+from personalization.models import Experiment, Placement, Revision, Segment
+from personalization.snapshot import snapshot_current
+
+
+def config_document(*, revision: int) -> dict[str, Any]:
+    """Everything a marketer configured, as the JSON document a revision stores and compiles."""
+    segments = {
+        s.key: {"name": s.name, "description": s.description, "condition": s.condition}
+        for s in Segment.objects.all()
+    }
+    experiments = {
+        e.key: {
+            "name": e.name,
+            "placement": e.placement.key,
+            "status": e.status,
+            "coverage": e.coverage,
+            "seed": e.seed,
+            "hash_version": e.hash_version,
+            "required_purpose": e.required_purpose,
+            "arms": [{"variant": a.variant.key, "weight": a.weight} for a in e.arms.all()],
+        }
+        for e in Experiment.objects.select_related("placement").prefetch_related("arms__variant")
+    }
+    placements = {
+        p.key: {
+            "name": p.name,
+            "description": p.description,
+            "value_type": p.value_type,
+            "default": p.default_value,
+            "enabled": p.enabled,
+            "variants": {
+                v.key: {"value": v.value, "description": v.description} for v in p.variants.all()
+            },
+            "rules": [
+                {
+                    "order": r.order,
+                    "segment": r.segment.key if r.segment else None,
+                    "variant": r.variant.key if r.variant else None,
+                    "experiment": r.experiment.key if r.experiment else None,
+                    "rollout": r.rollout_percentage,
+                }
+                for r in p.rules.all()
+            ],
+        }
+        for p in Placement.objects.prefetch_related(
+            "variants", "rules__segment", "rules__variant", "rules__experiment"
+        )
+    }
+    return {
+        "revision": revision,
+        "segments": segments,
+        "experiments": experiments,
+        "placements": placements,
+    }
+
+
+def revision_latest_number() -> int:
+    return Revision.objects.order_by("-number").values_list("number", flat=True).first() or 0
+
+
+@dataclass(frozen=True, slots=True)
+class Decisions:
+    revision: int
+    decisions: dict[str, Decision]
+
+
+def decision_evaluate(
+    *,
+    subject_id: str | None,
+    granted: Iterable[str],
+    attributes: Mapping[str, Mapping[str, Any]],
+    placements: Sequence[str] | None = None,
+) -> Decisions:
+    """Decide `placements` (all when None) for one visitor: where every decision is made.
+
+    A namespace whose purpose is not granted is dropped before the engine sees it; callers load
+    `prefs` and `signals` only when `personalization` is granted, so they are never read at all.
+    """
+    snapshot = snapshot_current()
+    keys = list(snapshot.placements) if placements is None else list(dict.fromkeys(placements))
+    unknown = [key for key in keys if key not in snapshot.placements]
+    if unknown:
+        raise UnknownPlacement(unknown)
+    allowed = frozenset(granted)
+    visitor = Visitor(
+        subject_id=subject_id,
+        attributes={
+            namespace: values
+            for namespace, values in attributes.items()
+            if namespace in NAMESPACE_PURPOSES
+            and (NAMESPACE_PURPOSES[namespace] is None or NAMESPACE_PURPOSES[namespace] in allowed)
+        },
+        granted=allowed,
+    )
+    return Decisions(revision=snapshot.revision, decisions=decide_many(snapshot, visitor, keys))
+
+
+def decision_for_request(
+    *, consent: ConsentSnapshot, context: Mapping[str, Any], placements: Sequence[str] | None
+) -> Decisions:
+    """Decide for an API request: the visitor's consent and the request's context."""
+    return decision_evaluate(
+        subject_id=consent.subject_id,
+        granted=[purpose for purpose, on in consent.purposes.items() if on],
+        attributes={"context": context},
+        placements=placements,
+    )

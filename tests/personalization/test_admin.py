@@ -1,0 +1,228 @@
+"""The marketer's admin: validation, rules inline, Preview and rollback."""
+
+from typing import Any
+
+import json
+
+import pytest
+from django.urls import reverse
+
+from personalization import services
+from personalization.models import Placement, Revision, Rule, Segment
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def marketer(admin_client):
+    return admin_client
+
+
+def placement_form(placement: Placement, **extra: Any) -> dict[str, Any]:
+    """The change form of a placement as the admin renders it, ready to post back."""
+    data: dict[str, Any] = {
+        "key": placement.key,
+        "name": placement.name,
+        "description": placement.description,
+        "value_type": placement.value_type,
+        "default_value": json.dumps(placement.default_value),
+        "enabled": "on" if placement.enabled else "",
+    }
+    variants = list(placement.variants.all())
+    data |= {
+        "variants-TOTAL_FORMS": len(variants),
+        "variants-INITIAL_FORMS": len(variants),
+        "variants-MIN_NUM_FORMS": 0,
+        "variants-MAX_NUM_FORMS": 1000,
+    }
+    for i, v in enumerate(variants):
+        data |= {
+            f"variants-{i}-id": v.pk,
+            f"variants-{i}-placement": placement.pk,
+            f"variants-{i}-key": v.key,
+            f"variants-{i}-value": json.dumps(v.value),
+            f"variants-{i}-description": v.description,
+        }
+    rules = list(placement.rules.all())
+    data |= {
+        "rules-TOTAL_FORMS": len(rules),
+        "rules-INITIAL_FORMS": len(rules),
+        "rules-MIN_NUM_FORMS": 0,
+        "rules-MAX_NUM_FORMS": 1000,
+    }
+    for i, r in enumerate(rules):
+        data |= {
+            f"rules-{i}-id": r.pk,
+            f"rules-{i}-placement": placement.pk,
+            f"rules-{i}-order": r.order,
+            f"rules-{i}-segment": r.segment_id or "",
+            f"rules-{i}-variant": r.variant_id or "",
+            f"rules-{i}-experiment": r.experiment_id or "",
+            f"rules-{i}-rollout_percentage": r.rollout_percentage,
+        }
+    data.update(extra)
+    return data
+
+
+def preview(client, **fields: Any):
+    data = {"context": "{}", "prefs": "{}", "signals": "{}", "subject_id": "preview-visitor"}
+    data.update(fields)
+    return client.post(reverse("admin:personalization_preview"), data)
+
+
+def test_admin_preview__sample_visitor__shows_each_decision_and_why(marketer, demo):
+    # When a marketer previews a mobile visitor who granted personalization with an outdoor interest
+    response = preview(
+        marketer,
+        context='{"device": "mobile"}',
+        prefs='{"interests": ["outdoor"]}',
+        purposes=["personalization"],
+    )
+    # Then every placement's decision is listed with its explanation
+    assert response.status_code == 200
+    result = response.context["result"]
+    hero = result.decisions["home-hero"]
+    assert (hero.variant, hero.explanation["segment"]) == ("outdoor", "prefers-outdoor")
+    assert set(result.decisions) == {"home-hero", "recommendations", "free-shipping-banner"}
+    html = response.content.decode()
+    assert "prefers-outdoor" in html
+
+
+def test_admin_preview__prefs_without_consent__not_used(marketer, demo):
+    # When the same prefs are given but personalization is not ticked
+    response = preview(marketer, context='{"device": "desktop"}', prefs='{"interests": ["outdoor"]}')
+    # Then the preference is not used, as for a real visitor
+    hero = response.context["result"].decisions["home-hero"]
+    assert hero.reason == "CONSENT_REQUIRED"
+
+
+def test_admin_preview__bad_json__form_error(marketer, demo):
+    # When
+    response = preview(marketer, context="[1, 2]")
+    # Then
+    assert response.status_code == 200
+    assert response.context["result"] is None
+    assert "Enter a JSON object" in response.content.decode()
+
+
+def test_admin_placement__add_rule_inline__publishes_and_changes_decision(
+    marketer, demo, django_capture_on_commit_callbacks
+):
+    # Given the recommendations placement and the mobile segment
+    placement = Placement.objects.get(key="recommendations")
+    mobile = Segment.objects.get(key="mobile-visitors")
+    variant = placement.variants.get(key="shoes-first")
+    before = Revision.objects.latest().number
+    data = placement_form(placement)
+    n = data["rules-TOTAL_FORMS"]
+    data |= {
+        "rules-TOTAL_FORMS": n + 1,
+        f"rules-{n}-placement": placement.pk,
+        f"rules-{n}-order": 1,
+        f"rules-{n}-segment": mobile.pk,
+        f"rules-{n}-variant": variant.pk,
+        f"rules-{n}-experiment": "",
+        f"rules-{n}-rollout_percentage": 100,
+    }
+    # When the marketer saves the placement with a new first rule
+    url = reverse("admin:personalization_placement_change", args=[placement.pk])
+    with django_capture_on_commit_callbacks(execute=True):
+        response = marketer.post(url, data)
+    # Then it is published and the preview shows the change
+    assert response.status_code == 302, response.context["errors"] if response.context else ""
+    latest = Revision.objects.latest()
+    assert latest.number == before + 1
+    assert latest.author is not None
+    result = preview(marketer, context='{"device": "mobile"}').context["result"]
+    assert result.decisions["recommendations"].variant == "shoes-first"
+
+
+def test_admin_placement__rule_with_variant_and_experiment__form_error(marketer, demo):
+    # Given a rule that names both a variant and an experiment
+    placement = Placement.objects.get(key="free-shipping-banner")
+    rule = placement.rules.get(experiment__isnull=False)
+    data = placement_form(placement)
+    index = next(i for i in range(data["rules-TOTAL_FORMS"]) if data[f"rules-{i}-id"] == rule.pk)
+    data[f"rules-{index}-variant"] = placement.variants.get(key="on").pk
+    before = Revision.objects.count()
+    # When saved
+    response = marketer.post(
+        reverse("admin:personalization_placement_change", args=[placement.pk]), data
+    )
+    # Then an inline error, nothing published
+    assert response.status_code == 200
+    assert "Choose either a variant or an experiment" in response.content.decode()
+    assert Revision.objects.count() == before
+
+
+def test_admin_placement__variant_value_of_wrong_type__form_error(marketer, demo):
+    # Given a boolean placement whose variant is changed to a string
+    placement = Placement.objects.get(key="free-shipping-banner")
+    data = placement_form(placement)
+    data["variants-0-value"] = '"yes"'
+    # When
+    response = marketer.post(
+        reverse("admin:personalization_placement_change", args=[placement.pk]), data
+    )
+    # Then
+    assert response.status_code == 200
+    assert "must be true or false" in response.content.decode()
+    assert placement.variants.filter(value="yes").count() == 0
+
+
+def test_admin_segment__invalid_condition__inline_error_and_nothing_saved(marketer, db):
+    # When a marketer saves a segment with an unknown operator
+    response = marketer.post(
+        reverse("admin:personalization_segment_add"),
+        {"key": "bad", "name": "Bad", "description": "", "condition": '{"context.a": {"$nope": 1}}'},
+    )
+    # Then the problem is shown next to the field
+    assert response.status_code == 200
+    assert "$nope" in response.content.decode()
+    assert not Segment.objects.exists()
+    assert not Revision.objects.exists()
+
+
+def test_admin_segment__valid__saved_and_published(marketer, db):
+    # When
+    response = marketer.post(
+        reverse("admin:personalization_segment_add"),
+        {"key": "fr", "name": "French", "description": "", "condition": '{"context.locale": "fr"}'},
+    )
+    # Then
+    assert response.status_code == 302
+    assert Revision.objects.get().snapshot["segments"]["fr"]["condition"] == {
+        "context.locale": "fr"
+    }
+
+
+def test_admin_revision__rollback_action__new_revision_restores(
+    marketer, demo, django_capture_on_commit_callbacks
+):
+    # Given a later change that deletes a rule
+    target = Revision.objects.latest()
+    rule = Rule.objects.get(placement__key="home-hero", segment__key="mobile-visitors")
+    services.config_delete(instance=rule)
+    # When the marketer rolls back with the admin action
+    with django_capture_on_commit_callbacks(execute=True):
+        response = marketer.post(
+            reverse("admin:personalization_revision_changelist"),
+            {"action": "rollback", "_selected_action": [target.pk]},
+            follow=True,
+        )
+    # Then
+    assert response.status_code == 200
+    assert f"Rolled back to r{target.number}" in response.content.decode()
+    assert Rule.objects.filter(placement__key="home-hero", segment__key="mobile-visitors").exists()
+    assert Revision.objects.latest().message == f"Rolled back to r{target.number}"
+    result = preview(marketer, context='{"device": "mobile"}').context["result"]
+    assert result.decisions["home-hero"].variant == "mobile"
+
+
+def test_admin_revision__read_only(marketer, demo):
+    revision = Revision.objects.latest()
+    url = reverse("admin:personalization_revision_change", args=[revision.pk])
+    response = marketer.post(url, {"message": "tampered"})
+    revision.refresh_from_db()
+    assert revision.message != "tampered"
+    assert response.status_code in (302, 403)
