@@ -97,7 +97,9 @@ class OfrepApi(PublicApi):
 
     def handle_exception(self, exc: Exception) -> Response:
         if isinstance(exc, PayloadTooLarge):
-            exc = OfrepError("PARSE_ERROR", str(exc.detail), status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
+            exc = OfrepError(
+                "PARSE_ERROR", str(exc.detail), status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+            )
         elif isinstance(exc, exceptions.ParseError | exceptions.UnsupportedMediaType):
             exc = OfrepError("PARSE_ERROR", str(exc.detail), status.HTTP_400_BAD_REQUEST)
         if isinstance(exc, OfrepError):

@@ -109,10 +109,12 @@ class Experiment(models.Model):
     coverage = models.FloatField(
         default=1.0,
         validators=[MinValueValidator(0.0), MaxValueValidator(1.0)],
-        help_text="Share of eligible visitors included in the experiment (0–1).",
+        help_text="Share of eligible visitors included in the experiment (0 to 1).",
     )
     seed = models.CharField(
-        max_length=64, blank=True, help_text="Hash seed; the key when blank. Changing it reshuffles."
+        max_length=64,
+        blank=True,
+        help_text="Hash seed; the key when blank. Changing it reshuffles.",
     )
     hash_version = models.PositiveSmallIntegerField(
         default=2, choices=[(1, "GrowthBook v1"), (2, "GrowthBook v2")]
@@ -152,7 +154,9 @@ class ExperimentArm(models.Model):
     def clean(self) -> None:
         experiment, variant = _related(self, "experiment"), _related(self, "variant")
         if experiment and variant and variant.placement_id != experiment.placement_id:
-            raise ValidationError({"variant": "The variant must belong to the experiment's placement."})
+            raise ValidationError(
+                {"variant": "The variant must belong to the experiment's placement."}
+            )
 
 
 class Rule(models.Model):
@@ -188,10 +192,11 @@ class Rule(models.Model):
             raise ValidationError("Choose either a variant or an experiment.")
         errors: dict[str, Any] = {}
         placement = _related(self, "placement")
-        if self.variant_id and (placement is None or self.variant.placement_id != placement.pk):
+        variant, experiment = _related(self, "variant"), _related(self, "experiment")
+        if variant is not None and (placement is None or variant.placement_id != placement.pk):
             errors["variant"] = "The variant belongs to another placement."
-        if self.experiment_id and (
-            placement is None or self.experiment.placement_id != placement.pk
+        if experiment is not None and (
+            placement is None or experiment.placement_id != placement.pk
         ):
             errors["experiment"] = "The experiment belongs to another placement."
         if errors:

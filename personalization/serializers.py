@@ -61,7 +61,8 @@ class DecideRequestSerializer(serializers.Serializer[Any]):
         max_length=100,
         help_text="Placement keys to decide; all placements when omitted.",
     )
-    context = ContextField(required=False, default=dict)
+    # DRF moves declared fields off the class, so `context` does not shadow Serializer.context.
+    context = ContextField(required=False, default=dict)  # type: ignore[assignment]
 
 
 class DecisionSerializer(serializers.Serializer[Any]):
@@ -81,7 +82,7 @@ class DecideResponseSerializer(serializers.Serializer[Any]):
 
 
 class OfrepRequestSerializer(serializers.Serializer[Any]):
-    context = serializers.DictField(required=False)
+    context = serializers.DictField(required=False)  # type: ignore[assignment]
 
 
 class OfrepSuccessSerializer(serializers.Serializer[Any]):
@@ -94,8 +95,8 @@ class OfrepSuccessSerializer(serializers.Serializer[Any]):
 
 class OfrepFailureSerializer(serializers.Serializer[Any]):
     key = serializers.CharField()
-    errorCode = serializers.CharField()  # noqa: N815 - OFREP's field name
-    errorDetails = serializers.CharField()  # noqa: N815
+    errorCode = serializers.CharField()
+    errorDetails = serializers.CharField()
 
 
 class OfrepBulkSerializer(serializers.Serializer[Any]):

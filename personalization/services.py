@@ -44,7 +44,7 @@ def revision_publish(*, author: Author = None, message: str = "") -> Revision | 
         number = (latest.number if latest else 0) + 1
         revision = Revision.objects.create(
             number=number,
-            author=author if author is not None and author.pk else None,
+            author_id=getattr(author, "pk", None),
             message=message[:300],
             snapshot=config_document(revision=number),
         )
@@ -55,17 +55,13 @@ def revision_publish(*, author: Author = None, message: str = "") -> Revision | 
 @contextmanager
 def config_batch(*, author: Author = None, message: str) -> Iterator[None]:
     """Group several writes into one atomic change published as a single revision."""
-    pending: list[str] = []
-    token = _batch.set(pending)
-    try:
-        with transaction.atomic():
+    with transaction.atomic():
+        token = _batch.set([])
+        try:
             yield
+        finally:
             _batch.reset(token)
-            token = None
-            revision_publish(author=author, message=message)
-    finally:
-        if token is not None:
-            _batch.reset(token)
+        revision_publish(author=author, message=message)
 
 
 def _announce(revision: Revision) -> None:
@@ -137,7 +133,11 @@ def placement_create(
     with config_batch(author=author, message=f"Created placement {key}"):
         _save(placement, author=author, message="")
         for variant_key, value in (variants or {}).items():
-            _save(Variant(placement=placement, key=variant_key, value=value), author=author, message="")
+            _save(
+                Variant(placement=placement, key=variant_key, value=value),
+                author=author,
+                message="",
+            )
     return placement
 
 
@@ -169,7 +169,9 @@ def rule_create(
         rollout_percentage=rollout_percentage,
     )
     target = variant or (experiment.key if experiment else "?")
-    _save(rule, author=author, message=f"Added rule {segment or 'everyone'} → {target} to {placement}")
+    _save(
+        rule, author=author, message=f"Added rule {segment or 'everyone'} → {target} to {placement}"
+    )
     return rule
 
 

@@ -13,7 +13,12 @@ from personalization.engine import Snapshot, compile_snapshot
 logger = logging.getLogger(__name__)
 
 REVISION_CACHE_KEY = "personalization:revision"
-EMPTY_DOCUMENT: dict[str, Any] = {"revision": 0, "segments": {}, "experiments": {}, "placements": {}}
+EMPTY_DOCUMENT: dict[str, Any] = {
+    "revision": 0,
+    "segments": {},
+    "experiments": {},
+    "placements": {},
+}
 
 
 class _Holder:

@@ -23,11 +23,13 @@ CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 
 if not DEBUG and SECRET_KEY == DEV_SECRET_KEY:
     raise ImproperlyConfigured(
-        "DJANGO_DEBUG is off but DJANGO_SECRET_KEY is the development key: set a secret of your own."
+        "DJANGO_DEBUG is off but DJANGO_SECRET_KEY is the development key: "
+        "set a secret of your own."
     )
 if DEBUG and set(ALLOWED_HOSTS) - LOCAL_HOSTS:
     raise ImproperlyConfigured(
-        "DJANGO_DEBUG is on for a public host: turn it off (DJANGO_DEBUG=false) outside development."
+        "DJANGO_DEBUG is on for a public host: "
+        "turn it off (DJANGO_DEBUG=false) outside development."
     )
 
 INSTALLED_APPS = [
@@ -124,7 +126,7 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT: Path | None = VAR_DIR / "static"
 STATICFILES_DIRS = [p for p in [BASE_DIR / "static"] if p.exists()]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

@@ -16,9 +16,7 @@ PRODUCTION = {
 
 
 def manage(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    environment = {
-        k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "PYTEST"))
-    }
+    environment = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "PYTEST"))}
     environment |= {"DJANGO_SETTINGS_MODULE": "config.settings.base", **env}
     return subprocess.run(
         [sys.executable, "manage.py", *args],
@@ -65,10 +63,12 @@ def test_settings__services__follow_the_environment_and_are_reachable(db):
     # Then each service is the one configured, and reachable (an unreachable one fails here)
     assert cache.get("settings-probe") == 1
     if os.environ.get("REDIS_URL"):
-        assert settings.CACHES["default"]["BACKEND"].endswith("RedisCache")
-        assert settings.CHANNEL_LAYERS["default"]["BACKEND"].startswith("channels_redis")
+        assert str(settings.CACHES["default"]["BACKEND"]).endswith("RedisCache")
+        assert str(settings.CHANNEL_LAYERS["default"]["BACKEND"]).startswith("channels_redis")
     else:
-        assert settings.CACHES["default"]["BACKEND"].endswith("LocMemCache")
-        assert settings.CHANNEL_LAYERS["default"]["BACKEND"].endswith("InMemoryChannelLayer")
-    expected = "postgresql" if os.environ.get("DATABASE_URL", "").startswith("postgres") else "sqlite"
+        assert str(settings.CACHES["default"]["BACKEND"]).endswith("LocMemCache")
+        assert str(settings.CHANNEL_LAYERS["default"]["BACKEND"]).endswith("InMemoryChannelLayer")
+    expected = (
+        "postgresql" if os.environ.get("DATABASE_URL", "").startswith("postgres") else "sqlite"
+    )
     assert connection.vendor == expected

@@ -1,8 +1,7 @@
 """The marketer's admin: validation, rules inline, Preview and rollback."""
 
-from typing import Any
-
 import json
+from typing import Any
 
 import pytest
 from django.urls import reverse
@@ -90,7 +89,9 @@ def test_admin_preview__sample_visitor__shows_each_decision_and_why(marketer, de
 
 def test_admin_preview__prefs_without_consent__not_used(marketer, demo):
     # When the same prefs are given but personalization is not ticked
-    response = preview(marketer, context='{"device": "desktop"}', prefs='{"interests": ["outdoor"]}')
+    response = preview(
+        marketer, context='{"device": "desktop"}', prefs='{"interests": ["outdoor"]}'
+    )
     # Then the preference is not used, as for a real visitor
     hero = response.context["result"].decisions["home-hero"]
     assert hero.reason == "CONSENT_REQUIRED"
@@ -174,7 +175,12 @@ def test_admin_segment__invalid_condition__inline_error_and_nothing_saved(market
     # When a marketer saves a segment with an unknown operator
     response = marketer.post(
         reverse("admin:personalization_segment_add"),
-        {"key": "bad", "name": "Bad", "description": "", "condition": '{"context.a": {"$nope": 1}}'},
+        {
+            "key": "bad",
+            "name": "Bad",
+            "description": "",
+            "condition": '{"context.a": {"$nope": 1}}',
+        },
     )
     # Then the problem is shown next to the field
     assert response.status_code == 200

@@ -36,9 +36,7 @@ def test_ofrep_flag__context_match__success_shape(client, demo):
     assert body["metadata"]["segment"] == "mobile-visitors"
 
 
-def test_ofrep_flag__consent_required__default_reason_with_tactful_reason_in_metadata(
-    client, demo
-):
+def test_ofrep_flag__consent_required__default_reason_with_tactful_reason_in_metadata(client, demo):
     # When an anonymous visitor asks for a consent-gated flag
     response = evaluate(client, "recommendations", {"context": {}})
     # Then the OpenFeature reason is DEFAULT and Tactful's is in metadata
@@ -119,6 +117,7 @@ def test_ofrep__real_openfeature_client_against_live_server__resolves_flags(live
     recs = client.get_string_details("recommendations", "fallback", mobile)
     missing = client.get_string_details("no-such-flag", "fallback", mobile)
     # Then the provider understood every answer
+    assert isinstance(hero.value, dict)
     assert hero.value["theme"] == "mobile"
     assert hero.reason == Reason.TARGETING_MATCH
     assert hero.variant == "mobile"

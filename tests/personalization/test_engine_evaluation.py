@@ -149,6 +149,7 @@ def test_decide__experiment_with_measurement__split_as_growthbook_hashes():
     # Then each assignment is GrowthBook's bucket of hash v2 with the experiment seed
     for subject, variant in variants.items():
         n = gbhash("split-seed", subject, 2)
+        assert n is not None
         assert variant == ("mobile" if n < 0.5 else "shoes")
     assert set(variants.values()) == {"mobile", "shoes"}
 

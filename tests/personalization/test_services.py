@@ -14,7 +14,10 @@ pytestmark = pytest.mark.django_db
 
 def mobile(**kwargs):
     return decision_evaluate(
-        subject_id=None, granted=["necessary"], attributes={"context": {"device": "mobile"}}, **kwargs
+        subject_id=None,
+        granted=["necessary"],
+        attributes={"context": {"device": "mobile"}},
+        **kwargs,
     )
 
 
@@ -45,7 +48,11 @@ def test_placement_create__variant_of_wrong_type__rolled_back():
     # When a boolean placement gets a string variant
     with pytest.raises(ValidationError):
         services.placement_create(
-            key="flag", name="Flag", value_type="boolean", default_value=False, variants={"on": "yes"}
+            key="flag",
+            name="Flag",
+            value_type="boolean",
+            default_value=False,
+            variants={"on": "yes"},
         )
     # Then the placement itself was not kept either
     assert not Placement.objects.exists()
@@ -73,7 +80,11 @@ def test_rule_create__then_decision_changes(django_capture_on_commit_callbacks):
     # Given a placement with a variant and no rule
     with django_capture_on_commit_callbacks(execute=True):
         placement = services.placement_create(
-            key="hero", name="Hero", value_type="string", default_value="generic", variants={"m": "m"}
+            key="hero",
+            name="Hero",
+            value_type="string",
+            default_value="generic",
+            variants={"m": "m"},
         )
         segment = services.segment_create(
             key="mobile", name="Mobile", condition={"context.device": "mobile"}

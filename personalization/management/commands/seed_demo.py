@@ -7,7 +7,7 @@ from django.core.management.base import BaseCommand
 from personalization import services
 from personalization.models import EventType, Experiment, Placement, Revision, Segment
 
-SEGMENTS = {
+SEGMENTS: dict[str, tuple[str, str, dict[str, Any]]] = {
     "shoe-intent": (
         "Shoe intent",
         "Viewed at least 3 shoes in the last 30 minutes.",
