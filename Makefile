@@ -50,7 +50,9 @@ pytest: venv
 test: lint typecheck pytest
 
 bench: venv
-	$(BIN)/python benchmarks/run_all.py
+	$(BIN)/python benchmarks/bench_engine.py
+	$(BIN)/python benchmarks/bench_conditions.py
+	$(BIN)/python benchmarks/bench_http.py
 
 clean:
 	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache .hypothesis

@@ -177,6 +177,8 @@ TACTFUL = {
     "SUBJECT_TOKEN_MAX_AGE": env.int("TACTFUL_SUBJECT_TOKEN_MAX_AGE", default=395 * 24 * 3600),
     "SUBJECT_COOKIE_SECURE": env.bool("TACTFUL_SECURE_COOKIES", default=SECURE),
     "CONSENT_CACHE_SECONDS": env.int("TACTFUL_CONSENT_CACHE_SECONDS", default=300),
+    # Grants lapse after this many days (13 months); refusals are remembered.
+    "CONSENT_GRANT_DAYS": env.int("TACTFUL_CONSENT_GRANT_DAYS", default=395),
     # A process notices a newer revision within this many seconds even if a broadcast was lost.
     "REVISION_CHECK_SECONDS": env.float("TACTFUL_REVISION_CHECK_SECONDS", default=2.0),
 }

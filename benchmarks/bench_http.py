@@ -1,0 +1,124 @@
+"""HTTP benchmark: POST /api/v1/decide vs a bare Django JSON view on the same uvicorn server.
+
+Both endpoints are loaded in one run, interleaved, with wrk on one core and the server (one
+uvicorn worker) pinned to the other. Reports requests/s and p99 of each and their ratios.
+Run: .venv/bin/python benchmarks/bench_http.py [--seconds 10] [--connections 16]
+Needs wrk (Debian: apt-get install wrk). With DATABASE_URL / REDIS_URL set it runs against them.
+"""
+
+import argparse
+import os
+import re
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+BODY = '{"placements": ["home-hero", "recommendations", "free-shipping-banner"], "context": {"device": "mobile", "locale": "en", "utm_campaign": "newsletter"}}'  # noqa: E501
+
+WRK_SCRIPT = """
+wrk.method = "POST"
+wrk.body = '{body}'
+wrk.headers["Content-Type"] = "application/json"
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def server_env(var_dir: str) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        DJANGO_SETTINGS_MODULE="benchmarks.settings",
+        DJANGO_DEBUG="false",
+        DJANGO_SECRET_KEY=secrets.token_urlsafe(40),
+        DJANGO_ALLOWED_HOSTS="127.0.0.1,localhost",
+        DJANGO_SECURE_SSL_REDIRECT="false",
+        DJANGO_SECURE_COOKIES="false",
+        DJANGO_HSTS_SECONDS="0",
+        DJANGO_LOG_LEVEL="WARNING",
+        TACTFUL_VAR_DIR=var_dir,
+        PYTHONPATH=str(ROOT),
+    )
+    return env
+
+
+def wrk(url: str, seconds: int, connections: int, script: Path) -> tuple[float, float]:
+    command = ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", str(script)]
+    if shutil.which("taskset"):
+        command = ["taskset", "-c", "1", *command]
+    out = subprocess.run([*command, url], capture_output=True, text=True, check=True).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    value, unit = re.search(r"99%\s+([\d.]+)(us|ms|s)", out).groups()  # type: ignore[union-attr]
+    p99_ms = float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    if errors:
+        raise SystemExit(f"{url}: {errors.group(1)} error responses\n{out}")
+    return rps, p99_ms
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--rounds", type=int, default=2)
+    args = parser.parse_args()
+    if not shutil.which("wrk"):
+        raise SystemExit("wrk is needed: apt-get install wrk")
+    var_dir = tempfile.mkdtemp(prefix="tactful-bench-")
+    env = server_env(var_dir)
+    manage = [PYTHON, str(ROOT / "manage.py")]
+    subprocess.run([*manage, "migrate", "--no-input", "-v0"], env=env, check=True, cwd=ROOT)
+    subprocess.run([*manage, "seed_demo", "-v0"], env=env, check=True, cwd=ROOT)
+    port = free_port()
+    server_cmd = [
+        PYTHON, "-m", "uvicorn", "config.asgi:application", "--port", str(port),
+        "--workers", "1", "--no-access-log", "--log-level", "warning",
+    ]  # fmt: skip
+    if shutil.which("taskset"):
+        server_cmd = ["taskset", "-c", "0", *server_cmd]
+    server = subprocess.Popen(server_cmd, env=env, cwd=ROOT)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(f"{base}/api/schema/", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.1)
+        script = Path(var_dir) / "post.lua"
+        script.write_text(WRK_SCRIPT.format(body=BODY))
+        wrk(f"{base}/api/v1/decide", 2, args.connections, script)  # warm-up
+        results: dict[str, list[tuple[float, float]]] = {"bare": [], "decide": []}
+        for _ in range(args.rounds):
+            for name, path in (("bare", "/bench/bare"), ("decide", "/api/v1/decide")):
+                results[name].append(wrk(base + path, args.seconds, args.connections, script))
+    finally:
+        server.terminate()
+        server.wait(10)
+        shutil.rmtree(var_dir, ignore_errors=True)
+    mode = "PostgreSQL + Redis" if os.environ.get("REDIS_URL") else "embedded (SQLite, in-memory)"
+    print(f"mode: {mode}; 1 uvicorn worker; wrk -c{args.connections}, {args.rounds}x{args.seconds}s")
+    summary = {}
+    for name, runs in results.items():
+        rps = sum(r for r, _ in runs) / len(runs)
+        p99 = sum(p for _, p in runs) / len(runs)
+        summary[name] = (rps, p99)
+        print(f"{name:>7}: {rps:8.0f} req/s   p99 {p99:6.2f} ms")
+    ratio = summary["decide"][0] / summary["bare"][0]
+    print(f"decide / bare throughput: {ratio:.2f}x (target >= 0.6)")
+    print(f"decide / bare p99: {summary['decide'][1] / summary['bare'][1]:.2f}x")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,152 @@
+"""Tests of the consent admin: an editable registry, a read-only subject list and consent log."""
+
+import pytest
+from django.urls import reverse
+
+from consent.models import ConsentEvent, Purpose, Source, Subject
+from consent.selectors import purpose_keys
+from consent.services import consent_update
+
+
+@pytest.fixture
+def event(subject):
+    consent_update(subject=subject, purposes={"measurement": True}, source=Source.BANNER)
+    return ConsentEvent.objects.get()
+
+
+def test_purpose_admin__superuser_adds_a_purpose__it_is_saved_and_known(
+    admin_client, django_capture_on_commit_callbacks
+):
+    # Given a warm purpose registry
+    purpose_keys()
+
+    # When
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(
+            reverse("admin:consent_purpose_add"),
+            {
+                "key": "research",
+                "name": "Research",
+                "description": "Helps us understand how the site is used.",
+                "example": "Counting visits per page.",
+                "retention_days": 30,
+                "tcf_purposes": "[9]",
+                "consent_mode_types": '["analytics_storage"]',
+                "order": 40,
+            },
+        )
+
+    # Then
+    assert response.status_code == 302
+    assert Purpose.objects.get(key="research").tcf_purposes == [9]
+    assert purpose_keys()[-1] == "research"
+
+
+def test_purpose_admin__bad_tcf_mapping__shows_a_form_error(admin_client):
+    # Given
+
+    # When
+    response = admin_client.post(
+        reverse("admin:consent_purpose_add"),
+        {
+            "key": "research",
+            "name": "Research",
+            "description": "d",
+            "example": "e",
+            "retention_days": 30,
+            "tcf_purposes": "[99]",
+            "consent_mode_types": "[]",
+            "order": 40,
+        },
+    )
+
+    # Then
+    assert response.status_code == 200
+    assert "IAB TCF purpose ids between 1 and 11" in response.content.decode()
+    assert not Purpose.objects.filter(key="research").exists()
+
+
+def test_purpose_admin__existing_purpose__key_is_read_only(admin_client):
+    # Given
+    purpose = Purpose.objects.get(key="measurement")
+
+    # When
+    response = admin_client.get(reverse("admin:consent_purpose_change", args=[purpose.pk]))
+
+    # Then
+    assert response.status_code == 200
+    assert "key" not in response.context["adminform"].form.fields
+
+
+def test_subject_admin__superuser__can_view_but_not_add_change_or_delete(admin_client, subject):
+    # Given
+
+    # When
+    changelist = admin_client.get(reverse("admin:consent_subject_changelist"))
+    view = admin_client.get(reverse("admin:consent_subject_change", args=[subject.pk]))
+    add = admin_client.get(reverse("admin:consent_subject_add"))
+    change = admin_client.post(reverse("admin:consent_subject_change", args=[subject.pk]), {})
+    delete = admin_client.post(
+        reverse("admin:consent_subject_delete", args=[subject.pk]), {"post": "yes"}
+    )
+
+    # Then
+    assert (changelist.status_code, view.status_code) == (200, 200)
+    assert subject.public_id in changelist.content.decode()
+    assert (add.status_code, change.status_code, delete.status_code) == (403, 403, 403)
+    assert Subject.objects.filter(pk=subject.pk).exists()
+
+
+@pytest.mark.parametrize("field", ["kind", "source", "purpose__id", "granted"])
+def test_consent_event_admin__each_filter__lists_the_matching_events(admin_client, event, field):
+    # Given a filter value that matches the event
+    value = {"purpose__id": event.purpose_id, "granted": 1}.get(field, getattr(event, field, None))
+
+    # When
+    response = admin_client.get(
+        reverse("admin:consent_consentevent_changelist"), {f"{field}__exact": value}
+    )
+
+    # Then
+    assert response.status_code == 200
+    assert list(response.context["cl"].result_list) == [event]
+
+
+def test_consent_event_admin__kind_filter__lists_only_that_kind(admin_client, event):
+    # Given
+
+    # When
+    grants = admin_client.get(reverse("admin:consent_consentevent_changelist") + "?kind=grant")
+    withdrawals = admin_client.get(
+        reverse("admin:consent_consentevent_changelist") + "?kind=withdraw"
+    )
+
+    # Then
+    assert list(grants.context["cl"].result_list) == [event]
+    assert list(withdrawals.context["cl"].result_list) == []
+
+
+def test_consent_event_admin__superuser__cannot_add_change_or_delete(admin_client, event):
+    # Given
+    change_url = reverse("admin:consent_consentevent_change", args=[event.pk])
+
+    # When
+    view = admin_client.get(change_url)
+    add = admin_client.get(reverse("admin:consent_consentevent_add"))
+    change = admin_client.post(change_url, {"kind": "refuse", "granted": ""})
+    delete = admin_client.post(
+        reverse("admin:consent_consentevent_delete", args=[event.pk]), {"post": "yes"}
+    )
+    bulk_delete = admin_client.post(
+        reverse("admin:consent_consentevent_changelist"),
+        {"action": "delete_selected", "_selected_action": [event.pk], "post": "yes"},
+    )
+
+    # Then
+    assert view.status_code == 200
+    assert not view.context["has_change_permission"]
+    assert (add.status_code, change.status_code, delete.status_code) == (403, 403, 403)
+    assert bulk_delete.context["action_form"] is None  # no bulk delete action on offer
+    event.refresh_from_db()
+    assert (event.kind, event.granted) == ("grant", True)
+    assert ConsentEvent.objects.count() == 1
