@@ -24,6 +24,7 @@ from consent.selectors import (
     consent_snapshot_build,
     subject_group_name,
 )
+from consent.signals import consent_changed
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -34,7 +35,7 @@ GPC_RAW_SIGNAL = "Sec-GPC: 1"
 
 
 def _grant_expiry(at: datetime) -> datetime:
-    return at + timedelta(days=settings.TACTFUL.get("CONSENT_GRANT_DAYS", 395))
+    return at + timedelta(days=settings.TACTFUL["CONSENT_GRANT_DAYS"])
 
 
 def _announce(*, subject_id: str, record: ConsentRecord, purposes: dict[str, bool]) -> None:
@@ -52,6 +53,11 @@ def _announce(*, subject_id: str, record: ConsentRecord, purposes: dict[str, boo
             )
     except Exception:
         logger.warning("Could not announce a consent change to open sockets.", exc_info=True)
+    for receiver, result in consent_changed.send_robust(
+        sender=ConsentState, subject_id=subject_id, purposes=purposes
+    ):
+        if isinstance(result, Exception):
+            logger.warning("%r failed on a consent change.", receiver, exc_info=result)
 
 
 def _consent_changed(*, subject: Subject) -> ConsentSnapshot:

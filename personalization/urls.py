@@ -2,10 +2,10 @@
 
 from django.urls import path
 
-from personalization import apis
+from personalization.apis import decisions, ofrep
 
 urlpatterns = [
-    path("api/v1/decide", apis.DecideApi.as_view(), name="decide"),
-    path("ofrep/v1/evaluate/flags", apis.OfrepBulkApi.as_view(), name="ofrep-flags"),
-    path("ofrep/v1/evaluate/flags/<str:key>", apis.OfrepFlagApi.as_view(), name="ofrep-flag"),
+    path("api/v1/decide", decisions.DecideApi.as_view(), name="decide"),
+    path("ofrep/v1/evaluate/flags", ofrep.OfrepBulkApi.as_view(), name="ofrep-flags"),
+    path("ofrep/v1/evaluate/flags/<str:key>", ofrep.OfrepFlagApi.as_view(), name="ofrep-flag"),
 ]

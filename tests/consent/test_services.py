@@ -182,9 +182,8 @@ def test_consent_update__grant__expires_after_the_configured_days(subject, setti
     assert state.expires_at == state.updated_at + timedelta(days=10)
 
 
-def test_consent_update__grant_without_configured_days__expires_after_395_days(subject, settings):
-    # Given no CONSENT_GRANT_DAYS setting at all
-    settings.TACTFUL = {k: v for k, v in settings.TACTFUL.items() if k != "CONSENT_GRANT_DAYS"}
+def test_consent_update__grant_with_default_days__expires_after_395_days(subject):
+    # Given the default CONSENT_GRANT_DAYS (13 months)
 
     # When
     consent_update(subject=subject, purposes={"personalization": True}, source=Source.API)

@@ -1,77 +1,28 @@
-"""Decision endpoints: the native decide API and the OpenFeature Remote Evaluation Protocol."""
+"""The OpenFeature Remote Evaluation Protocol: single and bulk flag evaluation."""
 
 import hashlib
 from typing import Any
 
 import orjson
 from django.http import HttpResponse
-from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
-from rest_framework import exceptions, serializers, status
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import exceptions, status
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from config.api import PayloadTooLarge
 from consent.selectors import consent_for_request
+from personalization.apis.base import PublicApi
 from personalization.engine import Decision, Reason
 from personalization.exceptions import UnknownPlacement
 from personalization.selectors import decision_for_request
 from personalization.serializers import (
-    DecideRequestSerializer,
-    DecideResponseSerializer,
     OfrepBulkSerializer,
     OfrepFailureSerializer,
     OfrepRequestSerializer,
     OfrepSuccessSerializer,
     context_problems,
 )
-
-ERROR_SCHEMA = inline_serializer(
-    "Error",
-    {
-        "error": inline_serializer(
-            "ErrorBody",
-            {
-                "code": serializers.CharField(),
-                "message": serializers.CharField(),
-                "details": serializers.JSONField(required=False),
-            },
-        )
-    },
-)
-
-
-class PublicApi(APIView):
-    """An endpoint for visitors: identified by their subject token, never by a session."""
-
-    authentication_classes = []
-    permission_classes = []
-
-
-class DecideApi(PublicApi):
-    @extend_schema(
-        operation_id="decide",
-        request=DecideRequestSerializer,
-        responses={200: DecideResponseSerializer, 400: ERROR_SCHEMA, 413: ERROR_SCHEMA},
-        summary="Decide placements for the current visitor",
-    )
-    def post(self, request: Request) -> Response:
-        serializer = DecideRequestSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        consent = consent_for_request(request)
-        result = decision_for_request(
-            consent=consent,
-            context=serializer.validated_data["context"],
-            placements=serializer.validated_data.get("placements"),
-        )
-        return Response(
-            {
-                "revision": result.revision,
-                "decisions": {key: d.as_dict() for key, d in result.decisions.items()},
-                "consent": consent.purposes,
-            }
-        )
-
 
 # OpenFeature knows these reasons; Tactful's own (CONSENT_REQUIRED) travels in metadata.
 OFREP_REASONS = {

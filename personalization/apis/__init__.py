@@ -1,0 +1,1 @@
+"""HTTP APIs of personalization, one module per endpoint family."""

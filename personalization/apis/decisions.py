@@ -1,0 +1,38 @@
+"""The native decision API: POST /api/v1/decide."""
+
+from drf_spectacular.utils import extend_schema
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from consent.selectors import consent_for_request
+from personalization.apis.base import ERROR_SCHEMA, PublicApi
+from personalization.selectors import decision_for_request
+from personalization.serializers import (
+    DecideRequestSerializer,
+    DecideResponseSerializer,
+)
+
+
+class DecideApi(PublicApi):
+    @extend_schema(
+        operation_id="decide",
+        request=DecideRequestSerializer,
+        responses={200: DecideResponseSerializer, 400: ERROR_SCHEMA, 413: ERROR_SCHEMA},
+        summary="Decide placements for the current visitor",
+    )
+    def post(self, request: Request) -> Response:
+        serializer = DecideRequestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        consent = consent_for_request(request)
+        result = decision_for_request(
+            consent=consent,
+            context=serializer.validated_data["context"],
+            placements=serializer.validated_data.get("placements"),
+        )
+        return Response(
+            {
+                "revision": result.revision,
+                "decisions": {key: d.as_dict() for key, d in result.decisions.items()},
+                "consent": consent.purposes,
+            }
+        )
