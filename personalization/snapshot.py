@@ -13,6 +13,8 @@ from personalization.engine import Snapshot, compile_snapshot
 logger = logging.getLogger(__name__)
 
 REVISION_CACHE_KEY = "personalization:revision"
+# Channel-layer group told of every published revision (`revision.published`).
+REVISIONS_GROUP = "revisions"
 EMPTY_DOCUMENT: dict[str, Any] = {
     "revision": 0,
     "segments": {},
