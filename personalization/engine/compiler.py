@@ -35,6 +35,7 @@ def compile_segment(key: str, condition: Mapping[str, Any]) -> CompiledSegment:
     return CompiledSegment(
         key=key,
         matches=compile_condition(dict(condition)),
+        paths=tuple(sorted(condition_paths(dict(condition)))),
         namespaces=namespaces,
         purposes=purposes,
     )

@@ -1,7 +1,7 @@
 """Decision evaluation: placement → ordered rules → segment match or experiment split."""
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from .hashing import choose_variation, hash_unit
@@ -49,10 +49,12 @@ def _decide(placement: CompiledPlacement, visitor: Visitor) -> Decision:
             continue
         if rule.experiment is None:
             assert rule.variant is not None
-            return _served(placement, rule, position, rule.variant, Reason.TARGETING_MATCH)
+            return _served(
+                placement, rule, position, rule.variant, Reason.TARGETING_MATCH, attributes
+            )
         variant = _assign(rule, visitor.subject_id)
         if variant is not None:
-            return _served(placement, rule, position, variant, Reason.SPLIT)
+            return _served(placement, rule, position, variant, Reason.SPLIT, attributes)
     if consent_skipped:
         return _default(placement, Reason.CONSENT_REQUIRED, {"skipped": consent_skipped})
     return _default(placement, Reason.DEFAULT, {})
@@ -79,14 +81,24 @@ def _assign(rule: CompiledRule, subject_id: str | None) -> str | None:
 
 
 def _served(
-    placement: CompiledPlacement, rule: CompiledRule, position: int, variant: str, reason: Reason
+    placement: CompiledPlacement,
+    rule: CompiledRule,
+    position: int,
+    variant: str,
+    reason: Reason,
+    attributes: Mapping[str, Any],
 ) -> Decision:
+    segment = rule.segment
     explanation: dict[str, Any] = {
         "rule": position,
-        "segment": rule.segment.key if rule.segment else None,
+        "segment": segment.key if segment else None,
         "experiment": rule.experiment.key if rule.experiment else None,
         "purposes": sorted(rule.purposes),
-        "namespaces": sorted(rule.segment.namespaces) if rule.segment else [],
+        "namespaces": sorted(segment.namespaces) if segment else [],
+        # The visitor's own values that made the segment match: what "why am I seeing this" tells.
+        "attributes": {path: _lookup(attributes, path) for path in segment.paths}
+        if segment
+        else {},
     }
     return Decision(
         key=placement.key,
@@ -98,6 +110,15 @@ def _served(
     )
 
 
+def _lookup(attributes: Mapping[str, Any], path: str) -> Any:
+    value: Any = attributes
+    for part in path.split("."):
+        if not isinstance(value, Mapping):
+            return None
+        value = value.get(part)
+    return value
+
+
 def _default(placement: CompiledPlacement, reason: Reason, extra: dict[str, Any]) -> Decision:
     explanation: dict[str, Any] = {
         "rule": None,
@@ -105,6 +126,7 @@ def _default(placement: CompiledPlacement, reason: Reason, extra: dict[str, Any]
         "experiment": None,
         "purposes": [],
         "namespaces": [],
+        "attributes": {},
         **extra,
     }
     return Decision(

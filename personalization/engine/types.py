@@ -34,6 +34,7 @@ class ValueType(StrEnum):
 class CompiledSegment:
     key: str
     matches: Callable[[Mapping[str, Any]], bool]
+    paths: tuple[str, ...]
     namespaces: frozenset[str]
     purposes: frozenset[str]
 

@@ -111,6 +111,9 @@ def test_decide__personalization_granted__signals_rule_wins_first():
     assert decision.variant == "shoes"
     assert decision.explanation["purposes"] == ["personalization"]
     assert decision.explanation["namespaces"] == ["signals"]
+    assert decision.explanation["attributes"] == {
+        "signals.product_view.category.shoes.count_30m": 3
+    }
 
 
 def test_decide__no_rule_matches_and_none_skipped__default():
