@@ -179,6 +179,9 @@ TACTFUL = {
     "CONSENT_CACHE_SECONDS": env.int("TACTFUL_CONSENT_CACHE_SECONDS", default=300),
     # Grants lapse after this many days (13 months); refusals are remembered.
     "CONSENT_GRANT_DAYS": env.int("TACTFUL_CONSENT_GRANT_DAYS", default=395),
+    # "Why am I seeing this": recent personalized decisions per subject, cache only (max 24 h).
+    "DECISION_LOG_SECONDS": env.int("TACTFUL_DECISION_LOG_SECONDS", default=3600),
+    "DECISION_LOG_SIZE": env.int("TACTFUL_DECISION_LOG_SIZE", default=20),
     # A process notices a newer revision within this many seconds even if a broadcast was lost.
     "REVISION_CHECK_SECONDS": env.float("TACTFUL_REVISION_CHECK_SECONDS", default=2.0),
 }

@@ -6,6 +6,7 @@ from rest_framework.response import Response
 
 from consent.selectors import consent_for_request
 from personalization.apis.base import ERROR_SCHEMA, PublicApi
+from personalization.decision_log import decision_log_record
 from personalization.selectors import decision_for_request
 from personalization.serializers import (
     DecideRequestSerializer,
@@ -29,6 +30,7 @@ class DecideApi(PublicApi):
             context=serializer.validated_data["context"],
             placements=serializer.validated_data.get("placements"),
         )
+        decision_log_record(consent=consent, decisions=result.decisions)
         return Response(
             {
                 "revision": result.revision,

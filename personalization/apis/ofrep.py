@@ -13,6 +13,7 @@ from rest_framework.response import Response
 from config.api import PayloadTooLarge
 from consent.selectors import consent_for_request
 from personalization.apis.base import PublicApi
+from personalization.decision_log import decision_log_record
 from personalization.engine import Decision, Reason
 from personalization.exceptions import UnknownPlacement
 from personalization.selectors import decision_for_request
@@ -71,9 +72,9 @@ class OfrepApi(PublicApi):
         problems = context_problems(attributes)
         if problems:
             raise OfrepError("INVALID_CONTEXT", "; ".join(problems), 400)
-        result = decision_for_request(
-            consent=consent_for_request(request), context=attributes, placements=keys
-        )
+        consent = consent_for_request(request)
+        result = decision_for_request(consent=consent, context=attributes, placements=keys)
+        decision_log_record(consent=consent, decisions=result.decisions)
         self.revision = result.revision
         return result.decisions
 
