@@ -32,6 +32,6 @@ class Command(BaseCommand):
             password = "(unchanged; reset it with: .venv/bin/python manage.py changepassword admin)"
         self.stdout.write(
             self.style.SUCCESS(
-                f"Admin: http://127.0.0.1:8000/admin/  user: {USERNAME}  password: {password}"
+                f"Admin (/admin/ on the server below): user {USERNAME}, password {password}"
             )
         )
