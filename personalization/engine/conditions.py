@@ -335,7 +335,15 @@ def _path_test(path: str, test: Predicate) -> Predicate:
         return check_two
 
     def check_many(attributes: Any) -> bool:
-        return test(_read_path(attributes, segments))
+        value = attributes
+        for segment in segments:
+            if type(value) is dict:
+                value = value.get(segment)
+            elif value is None:
+                return test(None)
+            else:
+                return test(_read_path(attributes, segments))
+        return test(value)
 
     return check_many
 
@@ -460,15 +468,27 @@ def _literal_string(expected: str, *, insensitive: bool) -> Predicate:
 def _literal_number(expected: float) -> Predicate:
     # JavaScript compares `value * 1` with the number, so "5" equals 5 and null equals 0.
     def check(value: Any) -> bool:
-        number: float = value if type(value) is float else _to_number(value)
-        return number == expected
+        cls = type(value)
+        if cls is float or (cls is int and -_SAFE_INTEGER <= value <= _SAFE_INTEGER):
+            number: float = value
+            return number == expected
+        return _to_number(value) == expected
 
     return check
 
 
 def _literal_boolean(expected: bool) -> Predicate:
     # JavaScript compares truthiness, except that null (a missing attribute) never matches.
-    return lambda value: value is not None and _truthy(value) is expected
+    opposite = not expected
+
+    def check(value: Any) -> bool:
+        if value is expected:
+            return True
+        if value is None or value is opposite:
+            return False
+        return _truthy(value) is expected
+
+    return check
 
 
 def _strict_equal(expected: Any) -> Predicate:
@@ -481,7 +501,15 @@ def _strict_equal(expected: Any) -> Predicate:
         return lambda value: isinstance(value, str) and value == expected
     number = _number_value(expected)
     if number is not None:
-        return lambda value: _number_value(value) == number
+
+        def check_number(value: Any) -> bool:
+            cls = type(value)
+            if cls is float or (cls is int and -_SAFE_INTEGER <= value <= _SAFE_INTEGER):
+                exact: float = value
+                return exact == number
+            return _number_value(value) == number
+
+        return check_number
     return _never
 
 
@@ -1168,7 +1196,7 @@ def _check_size(operand: Any, where: str, problems: list[str]) -> None:
         _check_value(operand, _inside(where, "$size"), problems)
         return
     number = _number_value(operand)
-    if number is None or number < 0 or number != int(number):
+    if number is None or not math.isfinite(number) or number < 0 or number != int(number):
         shown = _number_to_string(number) if number is not None else _describe(operand)
         problems.append(
             f'"$size" {_at(where)} needs a whole number of items or operators such as '
