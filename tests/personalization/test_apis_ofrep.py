@@ -104,7 +104,8 @@ def test_ofrep_bulk__invalid_context__400(client, demo):
 def test_ofrep__real_openfeature_client_against_live_server__resolves_flags(live_server):
     # Given a live server with the demo storefront and the OFREP provider pointed at it
     call_command("seed_demo", verbosity=0)
-    openfeature.set_provider(OFREPProvider(base_url=live_server.url, timeout=5))
+    provider = OFREPProvider(base_url=live_server.url, timeout=5)
+    openfeature.set_provider(provider)
     client = openfeature.get_client()
     mobile = EvaluationContext(targeting_key="visitor-1", attributes={"device": "mobile"})
     # When flags of every type are resolved
@@ -116,6 +117,9 @@ def test_ofrep__real_openfeature_client_against_live_server__resolves_flags(live
     )
     recs = client.get_string_details("recommendations", "fallback", mobile)
     missing = client.get_string_details("no-such-flag", "fallback", mobile)
+    # (its keep-alive connection would outlive the live server otherwise)
+    provider.session.close()
+    openfeature.clear_providers()
     # Then the provider understood every answer
     assert isinstance(hero.value, dict)
     assert hero.value["theme"] == "mobile"
