@@ -20,7 +20,7 @@ class PayloadTooLarge(exceptions.APIException):
 class DomainError(Exception):
     """Base of each app's exceptions: a 4xx with a stable code and a message for the client."""
 
-    status_code = status.HTTP_400_BAD_REQUEST
+    status_code: int = status.HTTP_400_BAD_REQUEST
     code = "invalid"
 
     def __init__(self, message: str, *, details: Mapping[str, Any] | None = None) -> None:

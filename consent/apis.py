@@ -1,28 +1,50 @@
-"""Consent API: read and change a subject's consent (`/api/v1/consent`)."""
+"""Consent APIs: consent, preferences, and the subject's export and erasure."""
 
 from dataclasses import asdict
 
 from django.db import transaction
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import status
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from consent.models import Source
-from consent.selectors import GPC_HEADER, consent_for_request, subject_get
+from config.api import error_body
+from consent.exceptions import ConsentRequired, NoSubject
+from consent.models import Subject
+from consent.selectors import (
+    GPC_HEADER,
+    PreferenceSpec,
+    consent_for_request,
+    preference_specs,
+    preferences_stored,
+    subject_export,
+    subject_for_request,
+)
 from consent.serializers import (
     ConsentStateSerializer,
     ConsentUpdatedSerializer,
     ConsentUpdateSerializer,
+    ErasureReceiptSerializer,
+    PreferencesSerializer,
+    PreferencesUpdateSerializer,
+    SubjectExportSerializer,
 )
-from consent.services import consent_update, subject_create
+from consent.services import (
+    consent_record_tcf,
+    consent_update,
+    preferences_update,
+    subject_create,
+    subject_erase,
+)
+from consent.tcf import tc_string_decode
 from consent.tokens import (
     SUBJECT_COOKIE,
     SUBJECT_HEADER,
+    subject_cookie_clear,
     subject_cookie_set,
-    subject_id_from_request,
 )
 
 _SUBJECT_PARAMETERS = [
@@ -39,13 +61,24 @@ _SUBJECT_PARAMETERS = [
         description="Signed subject token from a PUT response (other clients).",
     ),
 ]
+_NO_SUBJECT = OpenApiResponse(description="No valid subject token: nobody to act on.")
 
 
-class ConsentApi(APIView):
-    # The signed subject token is the identity: no session, hence no session CSRF either.
+class SubjectApi(APIView):
+    """An endpoint whose identity is the signed subject token: no session, so no session CSRF."""
+
     authentication_classes = []
     permission_classes = [AllowAny]
 
+
+def _subject_required(request: Request) -> Subject:
+    subject = subject_for_request(request)
+    if subject is None:
+        raise NoSubject("No valid subject token: this client has no data here.")
+    return subject
+
+
+class ConsentApi(SubjectApi):
     @extend_schema(
         tags=["consent"],
         summary="The consent that applies to this request",
@@ -65,34 +98,151 @@ class ConsentApi(APIView):
 
     @extend_schema(
         tags=["consent"],
-        summary="Grant, refuse or withdraw purposes",
+        summary="Grant, refuse or withdraw purposes; pass on a host CMP's TC string",
         description=(
             "Creates the subject on its first choice and sets the subject cookie. Purposes left "
-            "out keep their state; choosing what is already in force records nothing."
+            "out keep their state; choosing what is already in force records nothing. A TC "
+            "string is decoded, stored verbatim and mapped to Tactful's purposes; the visitor's "
+            "own choices in the same body or earlier take precedence over it."
         ),
         parameters=_SUBJECT_PARAMETERS,
         request=ConsentUpdateSerializer,
         responses={
             200: ConsentUpdatedSerializer,
             400: OpenApiResponse(
-                description="Malformed body, unknown purpose or refusal of an always-on "
-                "purpose; nothing is written."
+                description="Malformed body, unknown purpose or notice version, an undecodable "
+                "TC string, or refusal of an always-on purpose; nothing is written."
             ),
         },
     )
     def put(self, request: Request) -> Response:
         serializer = ConsentUpdateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        decoded = tc_string_decode(data["tc_string"]) if "tc_string" in data else None
         # One transaction: a choice that fails validation leaves no subject behind either.
         with transaction.atomic():
-            subject = subject_get(public_id=subject_id_from_request(request)) or subject_create()
-            snapshot = consent_update(
-                subject=subject,
-                purposes=serializer.validated_data["purposes"],
-                source=Source.API,
-                control="api",
-            )
+            subject = subject_for_request(request) or subject_create()
+            if decoded is not None:
+                snapshot = consent_record_tcf(
+                    subject=subject,
+                    tc_string=data["tc_string"],
+                    decoded=decoded,
+                    notice_version=data.get("notice_version"),
+                )
+            if "purposes" in data:
+                snapshot = consent_update(
+                    subject=subject,
+                    purposes=data["purposes"],
+                    source=data["source"],
+                    control=data.get("control", data["source"]),
+                    notice_version=data.get("notice_version"),
+                )
         response = Response()
         token = subject_cookie_set(response, subject.public_id)
         response.data = ConsentUpdatedSerializer({**asdict(snapshot), "token": token}).data
+        return response
+
+
+def _available(specs: dict[str, PreferenceSpec]) -> dict[str, object]:
+    return {
+        key: {
+            "label": spec.label,
+            "description": spec.description,
+            "multiple": spec.multiple,
+            "values": [{"value": value, "label": label} for value, label in spec.options],
+        }
+        for key, spec in specs.items()
+    }
+
+
+class PreferencesApi(SubjectApi):
+    @extend_schema(
+        tags=["preferences"],
+        summary="The visitor's explicit preferences and the allowed values",
+        parameters=_SUBJECT_PARAMETERS,
+        responses={200: PreferencesSerializer},
+    )
+    def get(self, request: Request) -> Response:
+        subject = subject_for_request(request)
+        stored = preferences_stored(subject=subject) if subject is not None else {}
+        return Response({"preferences": stored, "available": _available(preference_specs())})
+
+    @extend_schema(
+        tags=["preferences"],
+        summary="Set explicit preferences (used only while personalization is granted)",
+        description=(
+            "Keys given replace their values, an empty list clears a key, other keys keep "
+            "theirs. The change takes effect on the very next decision and is pushed to open "
+            "sockets."
+        ),
+        parameters=_SUBJECT_PARAMETERS,
+        request=PreferencesUpdateSerializer,
+        responses={
+            200: PreferencesSerializer,
+            400: OpenApiResponse(
+                description="Malformed body, a key or value outside the registry "
+                "(unknown_preference), or one touching a sensitive category (sensitive_data); "
+                "nothing is written."
+            ),
+            409: OpenApiResponse(description="personalization is not granted (consent_required)."),
+        },
+    )
+    def put(self, request: Request) -> Response:
+        serializer = PreferencesUpdateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        subject = subject_for_request(request)
+        if subject is None:
+            raise ConsentRequired(
+                "Preferences are used only for personalized content: grant it first.",
+                details={"purpose": "personalization"},
+            )
+        values = preferences_update(
+            subject=subject, preferences=serializer.validated_data["preferences"]
+        )
+        return Response({"preferences": values, "available": _available(preference_specs())})
+
+
+class SubjectExportApi(SubjectApi):
+    @extend_schema(
+        tags=["subject"],
+        summary="Everything held about this subject (GDPR Art. 15 and 20)",
+        parameters=_SUBJECT_PARAMETERS,
+        responses={200: SubjectExportSerializer, 404: _NO_SUBJECT},
+    )
+    def get(self, request: Request) -> Response:
+        response = Response(subject_export(subject=_subject_required(request)))
+        response["Cache-Control"] = "no-store"
+        return response
+
+
+class SubjectEraseApi(SubjectApi):
+    @extend_schema(
+        tags=["subject"],
+        summary="Erase everything held about this subject (GDPR Art. 17)",
+        description=(
+            "Erases signals, preferences, decision history, assignments, cached state and open "
+            "sessions, and clears the subject cookie. Consent events are kept as pseudonymous "
+            "proof when the operator's policy says so (TACTFUL_ERASURE_KEEPS_CONSENT_PROOF). "
+            "The next decision for this client is the default. If a part fails, the answer is "
+            "503 with the receipt in details, and nothing of the identity is erased: retry."
+        ),
+        parameters=_SUBJECT_PARAMETERS,
+        responses={
+            200: ErasureReceiptSerializer,
+            404: _NO_SUBJECT,
+            503: OpenApiResponse(description="A part could not be erased (erasure_incomplete)."),
+        },
+    )
+    def delete(self, request: Request) -> Response:
+        receipt = subject_erase(subject=_subject_required(request))
+        if not receipt.complete:
+            body = error_body(
+                "erasure_incomplete",
+                "Part of the data could not be erased just now; nothing else was. Try again.",
+                receipt.as_dict(),
+            )
+            return Response(body, status=status.HTTP_503_SERVICE_UNAVAILABLE)
+        response = Response(ErasureReceiptSerializer(receipt.as_dict()).data)
+        subject_cookie_clear(response)
         return response

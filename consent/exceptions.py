@@ -25,3 +25,48 @@ class ConsentEventImmutable(ConsentError):
     """Something tried to edit or delete a consent event, which is append-only proof."""
 
     code = "consent_event_immutable"
+
+
+class NoticeImmutable(ConsentError):
+    """Something tried to edit or delete a published notice version."""
+
+    code = "notice_immutable"
+
+
+class UnknownNotice(ConsentError):
+    """A consent choice names a notice version that is not published."""
+
+    code = "unknown_notice"
+
+
+class InvalidTcString(ConsentError):
+    """A TC string that cannot be decoded as IAB TCF v2."""
+
+    code = "invalid_tc_string"
+
+
+class SensitiveData(ConsentError):
+    """Something touches a sensitive category (GDPR Art. 9) that personalization never uses."""
+
+    code = "sensitive_data"
+
+
+class UnknownPreference(ConsentError):
+    """A preference key or value that is not in the registry."""
+
+    code = "unknown_preference"
+
+
+class ConsentRequired(ConsentError):
+    """The change needs a purpose the subject has not granted (preferences: personalization)."""
+
+    code = "consent_required"
+    # DomainError's stub type is the literal 400; any 4xx is meant.
+    status_code = 409
+
+
+class NoSubject(ConsentError):
+    """The request carries no valid subject token, so there is nobody to act on."""
+
+    code = "no_subject"
+    status_code = 404

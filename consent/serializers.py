@@ -4,6 +4,9 @@ from typing import Any
 
 from rest_framework import serializers
 
+from consent.models import Source
+from consent.tcf import MAX_LENGTH
+
 
 class StrictBooleanField(serializers.BooleanField):
     """A JSON boolean and nothing else: "yes", 1 or "true" are not a consent choice."""
@@ -20,8 +23,39 @@ class ConsentUpdateSerializer(serializers.Serializer[Any]):
     purposes = serializers.DictField(
         child=StrictBooleanField(),
         allow_empty=False,
+        required=False,
         help_text="Purpose key → granted. Purposes left out keep their current state.",
     )
+    tc_string = serializers.CharField(
+        required=False,
+        max_length=MAX_LENGTH,
+        trim_whitespace=False,
+        help_text="An IAB TCF v2 TC string from the host's CMP, stored verbatim. The visitor's "
+        "own choices in Tactful take precedence over it.",
+    )
+    notice_version = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        # The largest version the database can hold; a bigger one is a 400, not a 500.
+        max_value=2_147_483_647,
+        help_text="The notice version shown to the visitor; default: the one in force.",
+    )
+    # `source` and `label` are also attributes of DRF's Field: the stubs see a clash, DRF does not.
+    source = serializers.ChoiceField(  # type: ignore[assignment]
+        choices=[Source.API.value, Source.BANNER.value],
+        default=Source.API.value,
+        help_text="Where the choice was made: a banner of the host page, or another client.",
+    )
+    control = serializers.RegexField(
+        r"^[a-z0-9-]{1,50}$",
+        required=False,
+        help_text='Which control was used, e.g. "accept-all", "reject-all", "toggle".',
+    )
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if "purposes" not in attrs and "tc_string" not in attrs:
+            raise serializers.ValidationError({"purposes": "This field is required."})
+        return attrs
 
 
 class ConsentStateSerializer(serializers.Serializer[Any]):
@@ -32,9 +66,117 @@ class ConsentStateSerializer(serializers.Serializer[Any]):
         child=serializers.BooleanField(), help_text="Every purpose key → granted now."
     )
     gpc = serializers.BooleanField(help_text="A Global Privacy Control signal is honoured.")
+    basis = serializers.DictField(
+        child=serializers.CharField(),
+        help_text="Purpose key → what decided it: always_on, gpc, choice, tcf, expired, "
+        "reconsent or default (see the precedence in README).",
+    )
+    ask = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="Purposes to ask about: never chosen, lapsed, or asked again by a new notice.",
+    )
+    notice = serializers.IntegerField(
+        allow_null=True, help_text="The notice version in force (null if none is published)."
+    )
 
 
 class ConsentUpdatedSerializer(ConsentStateSerializer):
     token = serializers.CharField(
         help_text="The signed subject token: send it as the X-Tactful-Subject header."
     )
+
+
+class PreferencesUpdateSerializer(serializers.Serializer[Any]):
+    preferences = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField(max_length=50), max_length=50),
+        help_text='Key → chosen values, e.g. {"interests": ["outdoor"]}; [] clears a key; '
+        "keys left out keep their values.",
+    )
+
+
+class PreferenceValueSerializer(serializers.Serializer[Any]):
+    value = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]
+
+
+class PreferenceSpecSerializer(serializers.Serializer[Any]):
+    label = serializers.CharField()  # type: ignore[assignment]
+    description = serializers.CharField()
+    multiple = serializers.BooleanField()
+    values = PreferenceValueSerializer(many=True)
+
+
+class PreferencesSerializer(serializers.Serializer[Any]):
+    preferences = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()),
+        help_text="What the visitor chose.",
+    )
+    available = serializers.DictField(
+        child=PreferenceSpecSerializer(), help_text="Every preference key and its allowed values."
+    )
+
+
+class ExportNoticeSerializer(serializers.Serializer[Any]):
+    version = serializers.IntegerField()
+    content_hash = serializers.CharField(help_text="SHA-256 of the notice text as published.")
+
+
+class ExportEventSerializer(serializers.Serializer[Any]):
+    sequence = serializers.IntegerField(help_text="Position in the subject's hash chain.")
+    at = serializers.DateTimeField()
+    purpose = serializers.CharField()
+    kind = serializers.ChoiceField(choices=["grant", "refuse", "withdraw", "expire", "signal"])
+    granted = serializers.BooleanField()
+    source = serializers.ChoiceField(choices=Source.values)  # type: ignore[assignment]
+    control = serializers.CharField()
+    raw_signal = serializers.CharField(allow_null=True, help_text="Sec-GPC or a TC string.")
+    signal = serializers.JSONField(allow_null=True, help_text="The TC string decoded.")
+    notice = ExportNoticeSerializer(allow_null=True)
+    hash = serializers.CharField()
+
+
+class ExportSubjectSerializer(serializers.Serializer[Any]):
+    id = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    gpc_at = serializers.DateTimeField(allow_null=True)
+    account_linked = serializers.BooleanField()
+
+
+class ExportConsentSerializer(serializers.Serializer[Any]):
+    purposes = serializers.DictField(child=serializers.BooleanField())
+    basis = serializers.DictField(child=serializers.CharField())
+    notice = serializers.IntegerField(allow_null=True)
+
+
+class ExportUnavailableSerializer(serializers.Serializer[Any]):
+    source = serializers.CharField()  # type: ignore[assignment]
+    message = serializers.CharField()
+
+
+class SubjectExportSerializer(serializers.Serializer[Any]):
+    """The export document, schema `tactful.subject-export/1`."""
+
+    schema = serializers.CharField(help_text='"tactful.subject-export/1".')
+    generated_at = serializers.DateTimeField()
+    subject = ExportSubjectSerializer()
+    consent = ExportConsentSerializer()
+    consent_events = ExportEventSerializer(many=True)
+    preferences = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))
+    signals = serializers.JSONField(help_text="Live behavioural signal windows.")
+    recent_decisions = serializers.ListField(
+        child=serializers.JSONField(), help_text="Recent personalized decisions, newest first."
+    )
+    unavailable = ExportUnavailableSerializer(
+        many=True, help_text="Parts that could not be read just now."
+    )
+
+
+class ErasureReceiptSerializer(serializers.Serializer[Any]):
+    subject = serializers.CharField()
+    at = serializers.DateTimeField()
+    complete = serializers.BooleanField()
+    erased = serializers.DictField(child=serializers.IntegerField(), help_text="Section → count.")
+    kept = serializers.DictField(
+        child=serializers.IntegerField(), help_text="Consent proof kept by the operator's policy."
+    )
+    failed = serializers.ListField(child=serializers.CharField())

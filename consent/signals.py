@@ -14,3 +14,6 @@ subject_data_export = Signal()
 # Sent with `subject_id: str`; each receiver erases what it holds and returns
 # {section name: number of items erased}.
 subject_data_erase = Signal()
+# Sent by `purge_expired` with `now: datetime`; each receiver deletes what it holds past its
+# retention and returns {section name: number of items deleted}.
+retention_purge = Signal()

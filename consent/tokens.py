@@ -49,3 +49,8 @@ def subject_cookie_set(response: HttpResponseBase, public_id: str) -> str:
         secure=bool(settings.TACTFUL["SUBJECT_COOKIE_SECURE"]),
     )
     return token
+
+
+def subject_cookie_clear(response: HttpResponseBase) -> None:
+    """Remove the subject cookie: after an erasure the browser is a new, anonymous visitor."""
+    response.delete_cookie(SUBJECT_COOKIE, samesite="Lax")

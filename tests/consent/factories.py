@@ -2,8 +2,9 @@
 
 import factory
 from django.contrib.auth import get_user_model
+from django.utils import timezone
 
-from consent.models import Purpose, Subject
+from consent.models import NoticeVersion, PreferenceKey, PreferenceOption, Purpose, Subject
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -29,3 +30,38 @@ class PurposeFactory(factory.django.DjangoModelFactory):
 class SubjectFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Subject
+
+
+class NoticeVersionFactory(factory.django.DjangoModelFactory):
+    """A draft notice; the seeded version 1 is already published."""
+
+    class Meta:
+        model = NoticeVersion
+
+    version = factory.Sequence(lambda n: 2 + n)
+    title = factory.LazyAttribute(lambda o: f"Notice v{o.version}")
+    text = factory.LazyAttribute(lambda o: f"What we do with data, version {o.version}.")
+    language = "en"
+    reconsent_purposes = factory.LazyFunction(list)
+    created_at = factory.LazyFunction(timezone.now)
+
+
+class PreferenceKeyFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = PreferenceKey
+        django_get_or_create = ("key",)
+
+    key = factory.Sequence(lambda n: f"topic-{n}")
+    label = factory.LazyAttribute(lambda o: o.key.capitalize())
+    noun = "topic"
+    multiple = True
+
+
+class PreferenceOptionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = PreferenceOption
+        django_get_or_create = ("preference", "value")
+
+    preference = factory.SubFactory(PreferenceKeyFactory)
+    value = factory.Sequence(lambda n: f"value-{n}")
+    label = factory.LazyAttribute(lambda o: o.value.capitalize())

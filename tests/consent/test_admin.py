@@ -3,8 +3,8 @@
 import pytest
 from django.urls import reverse
 
-from consent.models import ConsentEvent, Purpose, Source, Subject
-from consent.selectors import purpose_keys
+from consent.models import ConsentEvent, NoticeVersion, PreferenceKey, Purpose, Source, Subject
+from consent.selectors import consent_state_get, purpose_keys
 from consent.services import consent_update
 
 
@@ -150,3 +150,127 @@ def test_consent_event_admin__superuser__cannot_add_change_or_delete(admin_clien
     event.refresh_from_db()
     assert (event.kind, event.granted) == ("grant", True)
     assert ConsentEvent.objects.count() == 1
+
+
+def _notice_form(**fields):
+    return {
+        "version": 2,
+        "title": "Notice v2",
+        "language": "en",
+        "text": "What we do with data, v2.",
+        "reconsent_purposes": ["personalization"],
+        "translations-TOTAL_FORMS": 0,
+        "translations-INITIAL_FORMS": 0,
+        **fields,
+    }
+
+
+def test_notice_admin__draft_then_publish_action__publishes_with_its_hash(
+    admin_client, django_capture_on_commit_callbacks
+):
+    # Given a draft saved from the admin
+    response = admin_client.post(reverse("admin:consent_noticeversion_add"), _notice_form())
+    assert response.status_code == 302
+    draft = NoticeVersion.objects.get(version=2)
+    assert (draft.published_at, draft.reconsent_purposes) == (None, ["personalization"])
+
+    # When
+    with django_capture_on_commit_callbacks(execute=True):
+        admin_client.post(
+            reverse("admin:consent_noticeversion_changelist"),
+            {"action": "publish", "_selected_action": [draft.pk]},
+        )
+
+    # Then
+    draft.refresh_from_db()
+    assert draft.published_at is not None
+    assert draft.content_hash == draft.content_digest()
+    assert consent_state_get(subject_id=None).notice == 2
+
+
+def test_notice_admin__published_version__is_read_only_but_takes_translations(admin_client):
+    # Given the seeded, published version 1
+    notice = NoticeVersion.objects.get(version=1)
+    url = reverse("admin:consent_noticeversion_change", args=[notice.pk])
+
+    # When
+    response = admin_client.post(
+        url,
+        {
+            "text": "Rewritten.",
+            "translations-TOTAL_FORMS": 1,
+            "translations-INITIAL_FORMS": 0,
+            "translations-0-language": "fr",
+            "translations-0-title": "Vos données",
+            "translations-0-text": "Texte.",
+        },
+    )
+
+    # Then
+    assert response.status_code == 302
+    notice.refresh_from_db()
+    assert notice.text != "Rewritten."
+    assert notice.translations.get().title == "Vos données"
+    assert not admin_client.get(url).context["has_delete_permission"]
+
+
+@pytest.mark.parametrize(
+    ("fields", "field"),
+    [
+        ({"key": "religion", "label": "Religion", "noun": "faith"}, "key"),
+        (
+            {"key": "topics", "label": "Topics", "noun": "topic", "options-0-value": "diabetes"},
+            None,
+        ),
+    ],
+    ids=["sensitive-key", "sensitive-value"],
+)
+def test_preference_admin__sensitive_key_or_value__is_a_form_error(admin_client, fields, field):
+    # Given
+    data = {
+        "description": "",
+        "multiple": "on",
+        "order": 0,
+        "options-TOTAL_FORMS": 1,
+        "options-INITIAL_FORMS": 0,
+        "options-0-value": "outdoor",
+        "options-0-label": "Outdoor",
+        "options-0-order": 0,
+        **fields,
+    }
+
+    # When
+    response = admin_client.post(reverse("admin:consent_preferencekey_add"), data)
+
+    # Then
+    assert response.status_code == 200
+    assert "sensitive category" in response.content.decode()
+    assert not PreferenceKey.objects.filter(key=fields["key"]).exists()
+
+
+def test_preference_admin__valid_key_with_values__is_saved(admin_client):
+    # Given
+    data = {
+        "key": "styles",
+        "label": "Styles",
+        "noun": "style",
+        "description": "",
+        "multiple": "on",
+        "order": 1,
+        "options-TOTAL_FORMS": 2,
+        "options-INITIAL_FORMS": 0,
+        "options-0-value": "casual",
+        "options-0-label": "Casual",
+        "options-0-order": 0,
+        "options-1-value": "formal",
+        "options-1-label": "Formal",
+        "options-1-order": 1,
+    }
+
+    # When
+    response = admin_client.post(reverse("admin:consent_preferencekey_add"), data)
+
+    # Then
+    assert response.status_code == 302
+    key = PreferenceKey.objects.get(key="styles")
+    assert list(key.options.values_list("value", flat=True)) == ["casual", "formal"]

@@ -5,7 +5,7 @@ import logging
 from datetime import timedelta
 
 import pytest
-from asgiref.sync import async_to_sync
+from asgiref.sync import async_to_sync, sync_to_async
 from channels.layers import get_channel_layer
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -250,19 +250,22 @@ def test_consent_update__committed__announces_the_purposes_to_the_subject_group(
 ):
     # Given a channel listening to the subject's group on the configured channel layer
     layer = get_channel_layer()
-    channel = async_to_sync(layer.new_channel)()
-    async_to_sync(layer.group_add)(subject_group_name(subject.public_id), channel)
 
-    # When
-    with django_capture_on_commit_callbacks(execute=True):
-        consent_update(subject=subject, purposes={"personalization": True}, source=Source.API)
+    def change() -> None:
+        with django_capture_on_commit_callbacks(execute=True):
+            consent_update(subject=subject, purposes={"personalization": True}, source=Source.API)
 
-    # Then
-    async def receive():
+    # When the change commits while the channel listens (one event loop: the pub/sub layer
+    # keeps its channels per loop)
+    async def listen_then_change():
+        channel = await layer.new_channel()
+        await layer.group_add(subject_group_name(subject.public_id), channel)
+        await sync_to_async(change)()
         # A bound on waiting, not a timing assertion: a lost message fails instead of hanging.
         return await asyncio.wait_for(layer.receive(channel), timeout=10)
 
-    message = async_to_sync(receive)()
+    # Then
+    message = async_to_sync(listen_then_change)()
     assert message == {
         "type": "consent.changed",
         "purposes": {
@@ -328,7 +331,7 @@ def test_consent_update__channel_layer_fails__keeps_the_write_and_logs(
     def broken_layer():
         raise ConnectionError("channel layer down")
 
-    monkeypatch.setattr("consent.services.get_channel_layer", broken_layer)
+    monkeypatch.setattr("consent.services.announce.get_channel_layer", broken_layer)
 
     # When
     with caplog.at_level(logging.WARNING), django_capture_on_commit_callbacks(execute=True):
@@ -340,7 +343,7 @@ def test_consent_update__channel_layer_fails__keeps_the_write_and_logs(
     assert snapshot.purposes["personalization"] is True
     assert subject.consent_events.count() == 1
     assert consent_state_get(subject_id=subject.public_id).purposes["personalization"] is True
-    assert "Could not announce a consent change" in caplog.text
+    assert "Could not announce a consent.changed" in caplog.text
 
 
 def test_consent_state_rebuild__after_a_history__equals_the_incremental_projection(subject):

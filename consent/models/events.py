@@ -1,98 +1,15 @@
-"""Consent models: the purpose registry, pseudonymous subjects, the event log and its projection."""
+"""The append-only, hash-chained consent event log and the current state projected from it."""
 
-import secrets
 from datetime import datetime
 from typing import Any, NoReturn
 
-from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 
 from consent.exceptions import ConsentEventImmutable
-
-NECESSARY = "necessary"
-ADVERTISING = "advertising"
-
-TCF_PURPOSE_IDS = range(1, 12)
-CONSENT_MODE_TYPES = (
-    "ad_storage",
-    "ad_user_data",
-    "ad_personalization",
-    "analytics_storage",
-    "personalization_storage",
-    "functionality_storage",
-    "security_storage",
-)
-
-
-class Purpose(models.Model):
-    """What data may be used for; each purpose is granted or refused on its own."""
-
-    key = models.SlugField(max_length=50, unique=True)
-    name = models.CharField(max_length=100)
-    description = models.TextField(help_text="Plain language: what this purpose does with data.")
-    example = models.TextField(help_text="One concrete example a visitor recognises.")
-    retention_days = models.PositiveIntegerField()
-    always_on = models.BooleanField(
-        default=False, help_text="Cannot be refused; only for strictly necessary processing."
-    )
-    tcf_purposes = models.JSONField(
-        default=list, blank=True, help_text="IAB TCF v2.2 purpose ids (1-11)."
-    )
-    consent_mode_types = models.JSONField(
-        default=list,
-        blank=True,
-        help_text="Google Consent Mode types: " + ", ".join(CONSENT_MODE_TYPES) + ".",
-    )
-    order = models.PositiveSmallIntegerField(default=0)
-
-    class Meta:
-        ordering = ["order", "key"]
-
-    def __str__(self) -> str:
-        return self.name
-
-    def clean(self) -> None:
-        errors: dict[str, str] = {}
-        tcf = self.tcf_purposes
-        if not isinstance(tcf, list) or any(
-            type(i) is not int or i not in TCF_PURPOSE_IDS for i in tcf
-        ):
-            errors["tcf_purposes"] = "A list of IAB TCF purpose ids between 1 and 11."
-        modes = self.consent_mode_types
-        if not isinstance(modes, list) or any(m not in CONSENT_MODE_TYPES for m in modes):
-            errors["consent_mode_types"] = "A list of: " + ", ".join(CONSENT_MODE_TYPES) + "."
-        if self.always_on != (self.key == NECESSARY):
-            # Anything else always on would bundle consent, which is exactly what must not happen.
-            errors["always_on"] = f"Only the {NECESSARY!r} purpose is always on, and it must be."
-        if errors:
-            raise ValidationError(errors)
-
-
-def public_id_new() -> str:
-    return secrets.token_urlsafe(16)
-
-
-class Subject(models.Model):
-    """A pseudonymous visitor: a random public id and nothing personal."""
-
-    public_id = models.CharField(max_length=32, unique=True, default=public_id_new, editable=False)
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        # Deleting an account must not delete the proof of what its visitor consented to.
-        on_delete=models.SET_NULL,
-        related_name="tactful_subjects",
-    )
-    gpc_at = models.DateTimeField(
-        null=True, blank=True, help_text="When a Global Privacy Control signal was first honoured."
-    )
-
-    def __str__(self) -> str:
-        return self.public_id
+from consent.models.notices import NoticeVersion
+from consent.models.purposes import Purpose
+from consent.models.subjects import Subject
 
 
 class Source(models.TextChoices):
@@ -101,6 +18,13 @@ class Source(models.TextChoices):
     API = "api", "API"
     GPC = "gpc", "Global Privacy Control"
     TCF = "tcf", "TCF string"
+    # Nobody chose: a grant reached the end of its validity (`purge_expired`).
+    SYSTEM = "system", "Expiry"
+
+
+# The visitor's own choices, made with one of Tactful's controls; they outrank a host CMP's
+# TC string and are outranked only by Global Privacy Control (see `consent.precedence`).
+OWN_SOURCES = frozenset({Source.BANNER, Source.PRIVACY_CENTER, Source.API})
 
 
 class ConsentEventQuerySet(models.QuerySet["ConsentEvent"]):
@@ -115,9 +39,22 @@ class ConsentEventQuerySet(models.QuerySet["ConsentEvent"]):
     def delete(self) -> NoReturn:
         raise ConsentEventImmutable("Consent events are append-only.")
 
+    def erase_whole_chains(self, subjects: models.QuerySet[Subject]) -> int:
+        """Delete every event of `subjects`: only whole chains, only for erasure and retention.
+
+        The one deliberate way out of the log, used when the operator's policy does not keep
+        consent proof after erasure, or when that proof is past its own retention.
+        """
+        deleted, _ = models.QuerySet.delete(self.model.objects.filter(subject__in=subjects))
+        return deleted
+
 
 class ConsentEvent(models.Model):
-    """One consent choice or signal for one purpose: append-only proof (GDPR Art. 7(1))."""
+    """One consent choice or signal for one purpose: append-only proof (GDPR Art. 7(1)).
+
+    Each event carries the SHA-256 of its content and of the previous event of its subject,
+    so editing, removing or reordering any event breaks the subject's chain.
+    """
 
     class Kind(models.TextChoices):
         GRANT = "grant", "Grant"
@@ -137,12 +74,30 @@ class ConsentEvent(models.Model):
     source = models.CharField(max_length=20, choices=Source.choices)
     control = models.CharField(max_length=50, blank=True, help_text="Which control was used.")
     raw_signal = models.TextField(blank=True, help_text="The external signal verbatim, if any.")
+    signal_data = models.JSONField(
+        default=dict, blank=True, help_text="The external signal decoded (a TC string's fields)."
+    )
+    notice = models.ForeignKey(
+        NoticeVersion,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="consent_events",
+        help_text="The notice version in force, as shown to the visitor.",
+    )
+    sequence = models.PositiveIntegerField(help_text="Position in the subject's chain, from 1.")
+    prev_hash = models.CharField(max_length=64, blank=True)
+    hash = models.CharField(max_length=64)
 
     objects = ConsentEventQuerySet.as_manager()
 
     class Meta:
         ordering = ["created_at", "pk"]
         indexes = [models.Index(fields=["subject", "created_at"])]
+        constraints = [
+            # Two writers can never fork a chain: the second append of a position fails.
+            models.UniqueConstraint(fields=["subject", "sequence"], name="consent_event_chain")
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} #{self.pk}"
@@ -156,6 +111,14 @@ class ConsentEvent(models.Model):
     def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
         raise ConsentEventImmutable("Consent events are append-only.")
 
+    @property
+    def purpose_key(self) -> str:
+        return self.purpose.key
+
+    @property
+    def notice_hash(self) -> str:
+        return self.notice.content_hash if self.notice is not None else ""
+
 
 class ConsentState(models.Model):
     """The current choice of a subject for a purpose: a projection rebuilt from the events."""
@@ -164,6 +127,7 @@ class ConsentState(models.Model):
     purpose = models.ForeignKey(Purpose, on_delete=models.CASCADE, related_name="+")
     granted = models.BooleanField()
     source = models.CharField(max_length=20, choices=Source.choices)
+    control = models.CharField(max_length=50, blank=True)
     updated_at = models.DateTimeField()
     expires_at = models.DateTimeField(null=True, blank=True)
 

@@ -1,0 +1,252 @@
+"""The privacy center (`/privacy/`): Django templates and plain forms; no JavaScript needed."""
+
+from typing import Any
+
+import orjson
+from django.contrib import messages
+from django.db import transaction
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from config.api import DomainError
+from consent.exceptions import ConsentRequired
+from consent.explain import decision_explain
+from consent.forms import (
+    ACCEPT_ALL,
+    REJECT_ALL,
+    ConsentChoiceForm,
+    EraseForm,
+    GpcReconsentForm,
+    PreferencesForm,
+)
+from consent.models import ADVERTISING, PERSONALIZATION, Source
+from consent.precedence import GPC_RECONSENT_CONTROL
+from consent.selectors import (
+    ConsentSnapshot,
+    consent_events_for,
+    consent_for_request,
+    export_sections,
+    gpc_conflict,
+    notice_current,
+    notice_published_get,
+    notice_text,
+    preference_specs,
+    preferences_stored,
+    purpose_list,
+    subject_export,
+    subject_for_request,
+    subject_get,
+)
+from consent.services import (
+    consent_update,
+    erasure_keeps_consent_proof,
+    preferences_update,
+    subject_create,
+    subject_erase,
+)
+from consent.tokens import subject_cookie_clear, subject_cookie_set
+
+# The day Tactful's handling of the GPC signal last changed (`/.well-known/gpc.json`).
+GPC_LAST_UPDATE = "2026-11-24"
+BASIS_TEXT = {
+    "always_on": "Always on: the site needs it, and it remembers your choices.",
+    "choice": "As you chose.",
+    "tcf": "As you chose in this site's consent banner (IAB TCF).",
+    "gpc": "Off, because your browser sends the Global Privacy Control signal.",
+    "expired": "Your permission expired. Please choose again.",
+    "reconsent": "We changed how we use data for this. Please choose again.",
+    "default": "Off until you allow it.",
+}
+CONTROLS = {ACCEPT_ALL: "accept-all", REJECT_ALL: "reject-all"}
+
+
+def _optional_purposes() -> list[str]:
+    return [purpose.key for purpose in purpose_list() if not purpose.always_on]
+
+
+def _explanations(snapshot: ConsentSnapshot, specs: Any) -> tuple[list[Any], bool]:
+    # Decision history exists only while personalization is granted; never shown otherwise.
+    if snapshot.subject_id is None or not snapshot.allows(PERSONALIZATION):
+        return [], False
+    sections, unavailable = export_sections(subject_id=snapshot.subject_id)
+    names = {purpose.key: purpose.name for purpose in purpose_list()}
+    items = sections.get("recent_decisions") or []
+    explained = [
+        decision_explain(item, specs=specs, purpose_names=names)
+        for item in items
+        if isinstance(item, dict)
+    ]
+    return explained, bool(unavailable)
+
+
+def _center(
+    request: HttpRequest,
+    *,
+    status: int = 200,
+    consent_form: ConsentChoiceForm | None = None,
+    preferences_form: PreferencesForm | None = None,
+    gpc_form: GpcReconsentForm | None = None,
+) -> HttpResponse:
+    snapshot = consent_for_request(request)
+    subject = subject_get(public_id=snapshot.subject_id)
+    specs = preference_specs()
+    stored = preferences_stored(subject=subject) if subject is not None else {}
+    explanations, explanations_unavailable = _explanations(snapshot, specs)
+    purposes = [
+        {
+            "purpose": purpose,
+            "granted": snapshot.allows(purpose.key),
+            "basis": BASIS_TEXT.get(snapshot.basis.get(purpose.key, ""), ""),
+            "ask": purpose.key in snapshot.ask,
+        }
+        for purpose in purpose_list()
+    ]
+    context = {
+        "snapshot": snapshot,
+        "subject": subject,
+        "purposes": purposes,
+        "notice": notice_current(),
+        "asked_again": [p for p in purposes if p["ask"] and subject is not None],
+        "gpc_conflict": subject is not None and gpc_conflict(subject=subject, snapshot=snapshot),
+        "consent_form": consent_form,
+        "preferences_form": preferences_form or PreferencesForm(specs=specs, initial_values=stored),
+        "preferences_enabled": snapshot.allows(PERSONALIZATION),
+        "gpc_form": gpc_form or GpcReconsentForm(),
+        "explanations": explanations,
+        "explanations_unavailable": explanations_unavailable,
+    }
+    return render(request, "privacy/center.html", context, status=status)
+
+
+@require_GET
+def privacy_center(request: HttpRequest) -> HttpResponse:
+    return _center(request)
+
+
+@require_POST
+def consent_choose(request: HttpRequest) -> HttpResponse:
+    form = ConsentChoiceForm(request.POST, optional_purposes=_optional_purposes())
+    if not form.is_valid():
+        return _center(request, status=400, consent_form=form)
+    action = form.cleaned_data["action"]
+    # One transaction: a choice that fails leaves no subject behind either.
+    with transaction.atomic():
+        subject = subject_for_request(request) or subject_create()
+        consent_update(
+            subject=subject,
+            purposes=form.choices(),
+            source=Source.PRIVACY_CENTER,
+            control=CONTROLS.get(action, "toggles"),
+        )
+    messages.success(request, "Your choices are saved. They apply from the next page you see.")
+    response = redirect("privacy-center")
+    subject_cookie_set(response, subject.public_id)
+    return response
+
+
+@require_POST
+def gpc_reconsent(request: HttpRequest) -> HttpResponse:
+    form = GpcReconsentForm(request.POST)
+    subject = subject_for_request(request)
+    if form.is_valid() and (subject is None or not consent_for_request(request).gpc):
+        form.add_error(None, "There is no Global Privacy Control signal to override.")
+    if not form.is_valid() or subject is None:
+        return _center(request, status=400, gpc_form=form)
+    consent_update(
+        subject=subject,
+        purposes={ADVERTISING: True},
+        source=Source.PRIVACY_CENTER,
+        control=GPC_RECONSENT_CONTROL,
+    )
+    messages.success(request, "Advertising and sharing are allowed, as you asked.")
+    return redirect("privacy-center")
+
+
+@require_POST
+def preferences_save(request: HttpRequest) -> HttpResponse:
+    specs = preference_specs()
+    form = PreferencesForm(request.POST, specs=specs)
+    if not form.is_valid():
+        return _center(request, status=400, preferences_form=form)
+    subject = subject_for_request(request)
+    try:
+        if subject is None:
+            raise ConsentRequired(
+                "Preferences are used only for personalized content: grant it first."
+            )
+        preferences_update(subject=subject, preferences=form.preferences())
+    except DomainError as exc:
+        form.add_error(None, exc.message)
+        return _center(request, status=exc.status_code, preferences_form=form)
+    messages.success(request, "Your preferences are saved.")
+    return redirect("privacy-center")
+
+
+@require_GET
+def consent_history(request: HttpRequest) -> HttpResponse:
+    subject = subject_for_request(request)
+    events = consent_events_for(subject_id=subject.public_id) if subject else []
+    return render(request, "privacy/history.html", {"subject": subject, "events": events})
+
+
+def _requested_language(request: HttpRequest) -> str:
+    if language := request.GET.get("lang"):
+        return language.lower()
+    header = request.headers.get("Accept-Language", "")
+    return header.split(",")[0].split(";")[0].strip().lower()
+
+
+@require_GET
+def notice_view(request: HttpRequest, version: int) -> HttpResponse:
+    notice = notice_published_get(version=version)
+    if notice is None:
+        raise Http404("No published notice has this version.")
+    shown = notice_text(notice=notice, language=_requested_language(request))
+    return render(request, "privacy/notice.html", {"shown": shown, "current": notice_current()})
+
+
+@require_GET
+def export_json(request: HttpRequest) -> HttpResponse:
+    subject = subject_for_request(request)
+    if subject is None:
+        return JsonResponse(
+            {"error": {"code": "no_subject", "message": "This browser has no data here."}},
+            status=404,
+        )
+    body = orjson.dumps(subject_export(subject=subject), option=orjson.OPT_INDENT_2)
+    response = HttpResponse(body, content_type="application/json")
+    response["Content-Disposition"] = 'attachment; filename="my-data.json"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def erase(request: HttpRequest) -> HttpResponse:
+    if request.method not in ("GET", "POST"):
+        return HttpResponse(status=405, headers={"Allow": "GET, POST"})
+    subject = subject_for_request(request)
+    context: dict[str, Any] = {"subject": subject, "keeps_proof": erasure_keeps_consent_proof()}
+    if request.method == "GET":
+        return render(request, "privacy/erase.html", {**context, "form": EraseForm()})
+    form = EraseForm(request.POST)
+    if subject is None:
+        form.add_error(None, "This browser has no data here to erase.")
+        return render(request, "privacy/erase.html", {**context, "form": form}, status=404)
+    if not form.is_valid():
+        return render(request, "privacy/erase.html", {**context, "form": form}, status=400)
+    receipt = subject_erase(subject=subject)
+    response = render(
+        request,
+        "privacy/erased.html",
+        {**context, "receipt": receipt},
+        status=200 if receipt.complete else 503,
+    )
+    if receipt.complete:
+        subject_cookie_clear(response)
+    return response
+
+
+@require_GET
+def gpc_well_known(request: HttpRequest) -> JsonResponse:
+    """`/.well-known/gpc.json`: this site honours Global Privacy Control."""
+    return JsonResponse({"gpc": True, "lastUpdate": GPC_LAST_UPDATE})
