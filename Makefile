@@ -12,7 +12,17 @@ PYTHON ?= $(shell for p in python3.13 python3.12 python3 python; do \
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test venv lint typecheck pytest migrate demo bench clean
+# The TypeScript SDK: built with tsc into a static folder Django serves (git-ignored).
+SDK := sdk
+SDK_BUILD := personalization/static/tactful/index.js
+NPM ?= npm
+NEED_NODE := command -v node >/dev/null 2>&1 && command -v $(NPM) >/dev/null 2>&1 \
+	&& node -e 'process.exit(Number(process.versions.node.split(".")[0]) < 20 ? 1 : 0)' \
+	|| { echo "Tactful's TypeScript SDK needs Node.js 20 or newer and npm, and they were not found on PATH." >&2; \
+	     echo "Install them (e.g. 'apt-get install nodejs npm', or from https://nodejs.org) and run make again." >&2; \
+	     exit 1; }
+
+.PHONY: run test venv lint typecheck pytest migrate demo bench clean sdk sdk-test
 
 $(BIN)/.installed: pyproject.toml
 	@if [ -z "$(PYTHON)" ]; then \
@@ -26,6 +36,22 @@ $(BIN)/.installed: pyproject.toml
 
 venv: $(BIN)/.installed
 
+$(SDK)/node_modules/.installed: $(SDK)/package.json $(SDK)/package-lock.json
+	@$(NEED_NODE)
+	cd $(SDK) && $(NPM) ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+$(SDK_BUILD): $(SDK)/node_modules/.installed $(wildcard $(SDK)/src/*.ts) $(SDK)/tsconfig.json $(SDK)/tsconfig.build.json
+	@$(NEED_NODE)
+	cd $(SDK) && $(NPM) run --silent build
+	@touch $@
+
+sdk: $(SDK_BUILD)
+
+sdk-test: $(SDK)/node_modules/.installed
+	@$(NEED_NODE)
+	cd $(SDK) && $(NPM) test --silent
+
 migrate: venv
 	$(BIN)/python manage.py migrate --no-input
 
@@ -33,8 +59,9 @@ demo: migrate
 	$(BIN)/python manage.py seed_demo
 	$(BIN)/python manage.py ensure_local_admin
 
-run: demo
+run: demo sdk
 	$(BIN)/python manage.py collectstatic --no-input --verbosity 0
+	@echo "Demo shop: http://$(HOST):$(PORT)/   Admin: http://$(HOST):$(PORT)/admin/   Privacy center: http://$(HOST):$(PORT)/privacy/"
 	$(BIN)/uvicorn config.asgi:application --host $(HOST) --port $(PORT)
 
 lint: venv
@@ -44,10 +71,11 @@ lint: venv
 typecheck: venv
 	$(BIN)/mypy .
 
-pytest: venv
+# The browser tests load the built SDK.
+pytest: venv sdk
 	$(BIN)/pytest
 
-test: lint typecheck pytest
+test: lint typecheck sdk-test pytest
 
 bench: venv
 	$(BIN)/python benchmarks/bench_engine.py
@@ -55,4 +83,5 @@ bench: venv
 	$(BIN)/python benchmarks/bench_http.py
 
 clean:
-	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache .hypothesis
+	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache .hypothesis \
+		$(SDK)/node_modules $(SDK)/build personalization/static/tactful artifacts

@@ -14,7 +14,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from personalization.engine import Visitor, compile_snapshot, decide  # noqa: E402
+from personalization.engine import Visitor, compile_snapshot, decide
 
 DEVICES = ["mobile", "desktop", "tablet"]
 LOCALES = ["en", "fr", "de", "es", "it"]
@@ -28,7 +28,10 @@ def segment_condition(rng: random.Random) -> dict[str, Any]:
     if kind == 0:
         return {"context.device": rng.choice(DEVICES)}
     if kind == 1:
-        return {"context.locale": {"$in": rng.sample(LOCALES, 2)}, "context.local_hour": {"$gte": 8}}
+        return {
+            "context.locale": {"$in": rng.sample(LOCALES, 2)},
+            "context.local_hour": {"$gte": 8},
+        }
     if kind == 2:
         return {"prefs.interests": {"$elemMatch": {"$eq": rng.choice(INTERESTS)}}}
     if kind == 3:
@@ -86,7 +89,12 @@ def ruleset(rng: random.Random) -> dict[str, Any]:
             "variants": variants,
             "rules": rules,
         }
-    return {"revision": 1, "segments": segments, "experiments": experiments, "placements": placements}
+    return {
+        "revision": 1,
+        "segments": segments,
+        "experiments": experiments,
+        "placements": placements,
+    }
 
 
 def visitor(rng: random.Random, i: int) -> Visitor:
@@ -106,7 +114,9 @@ def visitor(rng: random.Random, i: int) -> Visitor:
         attributes["signals"] = {
             "product_view": {
                 "count_30m": rng.randint(0, 12),
-                "category": {c: {"count_30m": rng.randint(0, 5)} for c in rng.sample(CATEGORIES, 2)},
+                "category": {
+                    c: {"count_30m": rng.randint(0, 5)} for c in rng.sample(CATEGORIES, 2)
+                },
             }
         }
     return Visitor(subject_id=f"subject-{i}", attributes=attributes, granted=frozenset(granted))

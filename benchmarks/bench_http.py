@@ -108,7 +108,9 @@ def main() -> None:
         server.wait(10)
         shutil.rmtree(var_dir, ignore_errors=True)
     mode = "PostgreSQL + Redis" if os.environ.get("REDIS_URL") else "embedded (SQLite, in-memory)"
-    print(f"mode: {mode}; 1 uvicorn worker; wrk -c{args.connections}, {args.rounds}x{args.seconds}s")
+    print(
+        f"mode: {mode}; 1 uvicorn worker; wrk -c{args.connections}, {args.rounds}x{args.seconds}s"
+    )
     summary = {}
     for name, runs in results.items():
         rps = sum(r for r, _ in runs) / len(runs)

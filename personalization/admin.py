@@ -10,6 +10,7 @@ from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 
 from personalization import services
+from personalization.dashboard import dashboard_view
 from personalization.engine import condition_manifest
 from personalization.forms import PreviewForm
 from personalization.models import (
@@ -100,12 +101,21 @@ class PlacementAdmin(PublishingAdmin):
             self.admin_site.admin_view(self.preview_view),
             name="personalization_preview",
         )
-        return [preview, *super().get_urls()]
+        dashboard = path(
+            "dashboard/",
+            self.admin_site.admin_view(dashboard_view),
+            name="personalization_dashboard",
+        )
+        return [preview, dashboard, *super().get_urls()]
 
     def changelist_view(
         self, request: HttpRequest, extra_context: dict[str, Any] | None = None
     ) -> HttpResponse:
-        extra = {"preview_url": reverse("admin:personalization_preview"), **(extra_context or {})}
+        extra = {
+            "preview_url": reverse("admin:personalization_preview"),
+            "dashboard_url": reverse("admin:personalization_dashboard"),
+            **(extra_context or {}),
+        }
         return super().changelist_view(request, extra)
 
     def preview_view(self, request: HttpRequest) -> HttpResponse:

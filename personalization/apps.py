@@ -7,3 +7,7 @@ class PersonalizationConfig(AppConfig):
     name = "personalization"
     verbose_name = "Personalization"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        # Connects the reactions to consent changes, data requests and taxonomy edits.
+        from personalization import receivers  # noqa: F401

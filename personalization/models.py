@@ -7,9 +7,25 @@ from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
-from personalization.engine import ValueType, validate_condition, value_type_problem
+from personalization.engine import (
+    ValueType,
+    condition_paths,
+    validate_condition,
+    value_type_problem,
+)
 
 RESERVED_VARIANT_KEYS = frozenset({"default"})
+
+
+def _strings(value: Any) -> list[str]:
+    """Every string operand of a condition, however deeply nested."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [s for item in value.values() for s in _strings(item)]
+    if isinstance(value, list):
+        return [s for item in value for s in _strings(item)]
+    return []
 
 
 def _related(instance: models.Model, field: str) -> Any:
@@ -38,7 +54,13 @@ class Segment(models.Model):
         return self.key
 
     def clean(self) -> None:
+        from consent.firewall import sensitive_problems
+
         problems = validate_condition(self.condition)
+        if not problems:
+            problems = sensitive_problems(
+                keys=condition_paths(self.condition), values=_strings(self.condition)
+            )
         if problems:
             raise ValidationError({"condition": problems})
 

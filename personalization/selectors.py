@@ -1,13 +1,18 @@
 """Reads: the configuration as a snapshot document, and decisions for a visitor."""
 
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from consent.selectors import ConsentSnapshot
-from personalization.engine import NAMESPACE_PURPOSES, Decision, Visitor, decide_many
+from personalization import metrics
+from personalization.engine import NAMESPACE_PURPOSES, Decision, Snapshot, Visitor, decide_many
 from personalization.exceptions import UnknownPlacement
+from personalization.lifespan import asnapshot_current
 from personalization.models import Experiment, Placement, Revision, Segment
+from personalization.signals.selectors import signals_allowed, signals_attributes_get
+from personalization.signals.windows import SignalWindow
 from personalization.snapshot import snapshot_current
 
 
@@ -73,6 +78,7 @@ class Decisions:
     decisions: dict[str, Decision]
 
 
+@metrics.decisions_observed
 def decision_evaluate(
     *,
     subject_id: str | None,
@@ -85,7 +91,23 @@ def decision_evaluate(
     A namespace whose purpose is not granted is dropped before the engine sees it; callers load
     `prefs` and `signals` only when `personalization` is granted, so they are never read at all.
     """
-    snapshot = snapshot_current()
+    return _decide_on(
+        snapshot_current(),
+        subject_id=subject_id,
+        granted=granted,
+        attributes=attributes,
+        placements=placements,
+    )
+
+
+def _decide_on(
+    snapshot: Snapshot,
+    *,
+    subject_id: str | None,
+    granted: Iterable[str],
+    attributes: Mapping[str, Mapping[str, Any]],
+    placements: Sequence[str] | None,
+) -> Decisions:
     keys = list(snapshot.placements) if placements is None else list(dict.fromkeys(placements))
     unknown = [key for key in keys if key not in snapshot.placements]
     if unknown:
@@ -104,13 +126,50 @@ def decision_evaluate(
     return Decisions(revision=snapshot.revision, decisions=decide_many(snapshot, visitor, keys))
 
 
+def _granted(consent: ConsentSnapshot) -> list[str]:
+    return [purpose for purpose, on in consent.purposes.items() if on]
+
+
 def decision_for_request(
     *, consent: ConsentSnapshot, context: Mapping[str, Any], placements: Sequence[str] | None
 ) -> Decisions:
-    """Decide for an API request: the visitor's consent and the request's context."""
+    """Decide for an API request: the visitor's consent, the request's context and, only when
+    `personalization` is granted, the subject's signals (one store read, no database query)."""
+    attributes: dict[str, Mapping[str, Any]] = {"context": context}
+    if consent.subject_id is not None and signals_allowed(consent):
+        attributes["signals"] = signals_attributes_get(subject_id=consent.subject_id)
     return decision_evaluate(
         subject_id=consent.subject_id,
-        granted=[purpose for purpose, on in consent.purposes.items() if on],
-        attributes={"context": context},
+        granted=_granted(consent),
+        attributes=attributes,
         placements=placements,
     )
+
+
+async def adecision_for_socket(
+    *,
+    consent: ConsentSnapshot,
+    context: Mapping[str, Any],
+    placements: Sequence[str] | None,
+    signals: SignalWindow | None,
+    revision: int = 0,
+) -> Decisions:
+    """The async twin of `decision_for_request` for an open socket, which keeps the subject's
+    signal window (re-read when it changes) instead of reading the store on every push.
+
+    The snapshot is at least at `revision` and is read without blocking the event loop.
+    """
+    attributes: dict[str, Mapping[str, Any]] = {"context": context}
+    if signals is not None and signals_allowed(consent):
+        attributes["signals"] = signals.attributes(now=time.time())
+    snapshot = await asnapshot_current(at_least=revision)
+    started = time.perf_counter()
+    result = _decide_on(
+        snapshot,
+        subject_id=consent.subject_id,
+        granted=_granted(consent),
+        attributes=attributes,
+        placements=placements,
+    )
+    metrics.decisions_record(result.decisions, seconds=time.perf_counter() - started)
+    return result

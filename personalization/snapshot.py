@@ -8,6 +8,7 @@ from typing import Any
 from django.conf import settings
 from django.core.cache import cache
 
+from personalization import metrics
 from personalization.engine import Snapshot, compile_snapshot
 
 logger = logging.getLogger(__name__)
@@ -43,6 +44,7 @@ def snapshot_current() -> Snapshot:
     with _holder.lock:
         if _holder.snapshot is None or time.monotonic() >= _holder.next_check:
             _refresh()
+            metrics.snapshot_revision_set(_holder.snapshot.revision if _holder.snapshot else 0)
         assert _holder.snapshot is not None
         return _holder.snapshot
 
@@ -55,6 +57,7 @@ def snapshot_activate(document: dict[str, Any]) -> Snapshot:
         if current is None or compiled.revision >= current.revision:
             _holder.snapshot = compiled
             _holder.next_check = time.monotonic() + settings.TACTFUL["REVISION_CHECK_SECONDS"]
+            metrics.snapshot_revision_set(compiled.revision)
         return _holder.snapshot or compiled
 
 

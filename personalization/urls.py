@@ -1,11 +1,14 @@
-"""URLs of the decision APIs."""
+"""URLs of the decision and event APIs."""
 
 from django.urls import path
 
-from personalization.apis import decisions, ofrep
+from personalization import views
+from personalization.apis import decisions, events, ofrep
 
 urlpatterns = [
     path("api/v1/decide", decisions.DecideApi.as_view(), name="decide"),
+    path("api/v1/events", events.EventsApi.as_view(), name="events"),
     path("ofrep/v1/evaluate/flags", ofrep.OfrepBulkApi.as_view(), name="ofrep-flags"),
     path("ofrep/v1/evaluate/flags/<str:key>", ofrep.OfrepFlagApi.as_view(), name="ofrep-flag"),
+    path("", views.StorefrontView.as_view(), name="storefront"),
 ]

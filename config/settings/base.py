@@ -48,6 +48,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: probes by address, then the request id every later log line carries.
+    "config.middleware.ProbeMiddleware",
+    "config.middleware.RequestContextMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -103,15 +106,22 @@ if REDIS_URL:
             "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
         }
     }
+    # Pub/sub, not the list-based RedisChannelLayer, by measurement (benchmarks/bench_push.py):
+    # a group message is published once and fanned out in each process, where the core layer
+    # queues one copy per socket; at 1,000 sockets p50/p99 were 91/177 ms against 199/447 ms,
+    # and the core layer ran out of pooled connections when 100 sockets joined at once. Delivery
+    # is at most once: a process that misses a revision finds it by its periodic check.
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
             "CONFIG": {"hosts": [REDIS_URL], "prefix": "tactful"},
         }
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    CHANNEL_LAYERS = {
+        "default": {"BACKEND": "personalization.layers.AmortizedInMemoryChannelLayer"}
+    }
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -179,16 +189,91 @@ TACTFUL = {
     "CONSENT_CACHE_SECONDS": env.int("TACTFUL_CONSENT_CACHE_SECONDS", default=300),
     # Grants lapse after this many days (13 months); refusals are remembered.
     "CONSENT_GRANT_DAYS": env.int("TACTFUL_CONSENT_GRANT_DAYS", default=395),
+    # After an erasure, keep the consent events as unlinked proof (false: delete them too).
+    "ERASURE_KEEPS_CONSENT_PROOF": env.bool("TACTFUL_ERASURE_KEEPS_CONSENT_PROOF", default=True),
+    # How long consent proof is kept after an erasure or after a subject's last event.
+    "CONSENT_PROOF_DAYS": env.int("TACTFUL_CONSENT_PROOF_DAYS", default=1095),
     # "Why am I seeing this": recent personalized decisions per subject, cache only (max 24 h).
     "DECISION_LOG_SECONDS": env.int("TACTFUL_DECISION_LOG_SECONDS", default=3600),
     "DECISION_LOG_SIZE": env.int("TACTFUL_DECISION_LOG_SIZE", default=20),
     # A process notices a newer revision within this many seconds even if a broadcast was lost.
     "REVISION_CHECK_SECONDS": env.float("TACTFUL_REVISION_CHECK_SECONDS", default=2.0),
+    # Signal windows: where they live (a BaseSignalStore subclass), how long raw events are kept
+    # at most (capped at 24 h in code), when a visit ends, and how many events a subject keeps.
+    "SIGNAL_STORE": env.str(
+        "TACTFUL_SIGNAL_STORE",
+        default="personalization.signals.backends.redis.RedisSignalStore"
+        if REDIS_URL
+        else "personalization.signals.backends.memory.MemorySignalStore",
+    ),
+    "SIGNAL_RETENTION_SECONDS": env.int("TACTFUL_SIGNAL_RETENTION_SECONDS", default=4 * 3600),
+    "SIGNAL_SESSION_IDLE_SECONDS": env.int("TACTFUL_SIGNAL_SESSION_IDLE_SECONDS", default=1800),
+    "SIGNAL_MAX_EVENTS": env.int("TACTFUL_SIGNAL_MAX_EVENTS", default=200),
+    # POST /api/v1/events: requests per subject (or per client address) per window.
+    "EVENTS_RATE_LIMIT": env.int("TACTFUL_EVENTS_RATE_LIMIT", default=120),
+    "EVENTS_RATE_WINDOW_SECONDS": env.int("TACTFUL_EVENTS_RATE_WINDOW_SECONDS", default=60),
+    # /ws/v1/decisions: heartbeat period, largest client message, client message rate (burst).
+    "WS_HEARTBEAT_SECONDS": env.float("TACTFUL_WS_HEARTBEAT_SECONDS", default=25.0),
+    "WS_MAX_MESSAGE_BYTES": env.int("TACTFUL_WS_MAX_MESSAGE_BYTES", default=16 * 1024),
+    "WS_MESSAGES_PER_SECOND": env.float("TACTFUL_WS_MESSAGES_PER_SECOND", default=2.0),
+    "WS_MESSAGE_BURST": env.int("TACTFUL_WS_MESSAGE_BURST", default=20),
+    # Observability. /metrics asks for `Authorization: Bearer <token>` when a token is set.
+    "METRICS_TOKEN": env.str("TACTFUL_METRICS_TOKEN", default=""),
+    # /readyz: which checks (database, snapshot, redis) decide 200 or 503, and each one's budget.
+    "READY_CHECKS": env.list("TACTFUL_READY_CHECKS", default=["database", "snapshot", "redis"]),
+    "HEALTH_TIMEOUT_SECONDS": env.float("TACTFUL_HEALTH_TIMEOUT_SECONDS", default=2.0),
+    # The dashboard's counts: where they are shared, how often a process hands its own over,
+    # and the smallest group (k) a report may show.
+    "DECISION_STATS_STORE": env.str(
+        "TACTFUL_DECISION_STATS_STORE",
+        default="personalization.stats.backends.redis.RedisDecisionStatsStore"
+        if REDIS_URL
+        else "personalization.stats.backends.memory.MemoryDecisionStatsStore",
+    ),
+    "DECISION_STATS_FLUSH_SECONDS": env.float("TACTFUL_DECISION_STATS_FLUSH_SECONDS", default=10.0),
+    "REPORT_MIN_GROUP": env.int("TACTFUL_REPORT_MIN_GROUP", default=50),
 }
 
+# After a database outage, psycopg's pool retries a lost connection with a backoff that doubles
+# for up to 5 minutes, so a process could take minutes to see the database again. Giving up
+# after a few seconds instead lets the next request that needs a connection open a fresh one at
+# once; while the database is down, such a request waits at most this long before its 503.
+if "pool" in DATABASES["default"].get("OPTIONS", {}):
+    DATABASES["default"]["OPTIONS"]["pool"].update(
+        reconnect_timeout=env.float("TACTFUL_DATABASE_RECONNECT_SECONDS", default=2.0),
+    )
+
+# Probes and scrapes come over plain HTTP from inside the cluster (config/middleware.py).
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
+
+# One JSON object a line (`TACTFUL_LOG_FORMAT=text` for people), with the request id and no
+# personal data; repeats of a warning are held back for TACTFUL_LOG_REPEAT_SECONDS.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env.str("DJANGO_LOG_LEVEL", default="INFO")},
+    "filters": {
+        "request_id": {"()": "config.logging.RequestIdFilter"},
+        "repeat": {
+            "()": "config.logging.RepeatFilter",
+            "seconds": env.float("TACTFUL_LOG_REPEAT_SECONDS", default=10.0),
+        },
+    },
+    "formatters": {
+        "json": {"()": "config.logging.JsonFormatter"},
+        "text": {"()": "config.logging.TextFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": env.str("TACTFUL_LOG_FORMAT", default="json"),
+            "filters": ["request_id", "repeat"],
+        },
+        "metrics": {"class": "config.logging.MetricsHandler", "level": "WARNING"},
+    },
+    # Django's own records go through the same handlers, once.
+    "loggers": {"django": {"handlers": [], "level": "INFO", "propagate": True}},
+    "root": {
+        "handlers": ["console", "metrics"],
+        "level": env.str("DJANGO_LOG_LEVEL", default="INFO"),
+    },
 }

@@ -7,7 +7,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -16,122 +15,328 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='EventType',
+            name="EventType",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('key', models.SlugField(max_length=64, unique=True)),
-                ('description', models.CharField(blank=True, max_length=200)),
-                ('properties', models.JSONField(blank=True, default=list, help_text='Allowed property keys.')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("key", models.SlugField(max_length=64, unique=True)),
+                ("description", models.CharField(blank=True, max_length=200)),
+                (
+                    "properties",
+                    models.JSONField(blank=True, default=list, help_text="Allowed property keys."),
+                ),
             ],
             options={
-                'ordering': ['key'],
+                "ordering": ["key"],
             },
         ),
         migrations.CreateModel(
-            name='Placement',
+            name="Placement",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('key', models.SlugField(max_length=64, unique=True)),
-                ('name', models.CharField(max_length=120)),
-                ('description', models.TextField(blank=True)),
-                ('value_type', models.CharField(choices=[('boolean', 'Boolean'), ('string', 'String'), ('number', 'Number'), ('json', 'Json')], max_length=16)),
-                ('default_value', models.JSONField(help_text='Always valid; served whenever no rule applies.')),
-                ('enabled', models.BooleanField(default=True, help_text='Kill switch: when off, everyone gets the default (DISABLED).')),
-                ('updated_at', models.DateTimeField(auto_now=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("key", models.SlugField(max_length=64, unique=True)),
+                ("name", models.CharField(max_length=120)),
+                ("description", models.TextField(blank=True)),
+                (
+                    "value_type",
+                    models.CharField(
+                        choices=[
+                            ("boolean", "Boolean"),
+                            ("string", "String"),
+                            ("number", "Number"),
+                            ("json", "Json"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "default_value",
+                    models.JSONField(help_text="Always valid; served whenever no rule applies."),
+                ),
+                (
+                    "enabled",
+                    models.BooleanField(
+                        default=True,
+                        help_text="Kill switch: when off, everyone gets the default (DISABLED).",
+                    ),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True)),
             ],
             options={
-                'ordering': ['key'],
+                "ordering": ["key"],
             },
         ),
         migrations.CreateModel(
-            name='Segment',
+            name="Segment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('key', models.SlugField(max_length=64, unique=True)),
-                ('name', models.CharField(max_length=120)),
-                ('description', models.TextField(blank=True)),
-                ('condition', models.JSONField(default=dict, help_text='A GrowthBook-style condition, e.g. {"context.device": "mobile"}. Attributes start with context., prefs. or signals.')),
-                ('updated_at', models.DateTimeField(auto_now=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("key", models.SlugField(max_length=64, unique=True)),
+                ("name", models.CharField(max_length=120)),
+                ("description", models.TextField(blank=True)),
+                (
+                    "condition",
+                    models.JSONField(
+                        default=dict,
+                        help_text='A GrowthBook-style condition, e.g. {"context.device": "mobile"}. Attributes start with context., prefs. or signals.',
+                    ),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True)),
             ],
             options={
-                'ordering': ['key'],
+                "ordering": ["key"],
             },
         ),
         migrations.CreateModel(
-            name='Experiment',
+            name="Experiment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('key', models.SlugField(max_length=64, unique=True)),
-                ('name', models.CharField(max_length=120)),
-                ('status', models.CharField(choices=[('draft', 'Draft'), ('running', 'Running'), ('paused', 'Paused'), ('completed', 'Completed')], default='draft', max_length=16)),
-                ('coverage', models.FloatField(default=1.0, help_text='Share of eligible visitors included in the experiment (0 to 1).', validators=[django.core.validators.MinValueValidator(0.0), django.core.validators.MaxValueValidator(1.0)])),
-                ('seed', models.CharField(blank=True, help_text='Hash seed; the key when blank. Changing it reshuffles.', max_length=64)),
-                ('hash_version', models.PositiveSmallIntegerField(choices=[(1, 'GrowthBook v1'), (2, 'GrowthBook v2')], default=2)),
-                ('required_purpose', models.CharField(blank=True, default='measurement', help_text='Consent purpose needed for assignment; blank for none.', max_length=64)),
-                ('placement', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='experiments', to='personalization.placement')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("key", models.SlugField(max_length=64, unique=True)),
+                ("name", models.CharField(max_length=120)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("draft", "Draft"),
+                            ("running", "Running"),
+                            ("paused", "Paused"),
+                            ("completed", "Completed"),
+                        ],
+                        default="draft",
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "coverage",
+                    models.FloatField(
+                        default=1.0,
+                        help_text="Share of eligible visitors included in the experiment (0 to 1).",
+                        validators=[
+                            django.core.validators.MinValueValidator(0.0),
+                            django.core.validators.MaxValueValidator(1.0),
+                        ],
+                    ),
+                ),
+                (
+                    "seed",
+                    models.CharField(
+                        blank=True,
+                        help_text="Hash seed; the key when blank. Changing it reshuffles.",
+                        max_length=64,
+                    ),
+                ),
+                (
+                    "hash_version",
+                    models.PositiveSmallIntegerField(
+                        choices=[(1, "GrowthBook v1"), (2, "GrowthBook v2")], default=2
+                    ),
+                ),
+                (
+                    "required_purpose",
+                    models.CharField(
+                        blank=True,
+                        default="measurement",
+                        help_text="Consent purpose needed for assignment; blank for none.",
+                        max_length=64,
+                    ),
+                ),
+                (
+                    "placement",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="experiments",
+                        to="personalization.placement",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['key'],
+                "ordering": ["key"],
             },
         ),
         migrations.CreateModel(
-            name='Revision',
+            name="Revision",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('number', models.PositiveIntegerField(unique=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('message', models.CharField(blank=True, max_length=300)),
-                ('snapshot', models.JSONField()),
-                ('author', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("number", models.PositiveIntegerField(unique=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("message", models.CharField(blank=True, max_length=300)),
+                ("snapshot", models.JSONField()),
+                (
+                    "author",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-number'],
-                'get_latest_by': 'number',
+                "ordering": ["-number"],
+                "get_latest_by": "number",
             },
         ),
         migrations.CreateModel(
-            name='Variant',
+            name="Variant",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('key', models.SlugField(max_length=64)),
-                ('value', models.JSONField()),
-                ('description', models.CharField(blank=True, max_length=200)),
-                ('placement', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='variants', to='personalization.placement')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("key", models.SlugField(max_length=64)),
+                ("value", models.JSONField()),
+                ("description", models.CharField(blank=True, max_length=200)),
+                (
+                    "placement",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="variants",
+                        to="personalization.placement",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['placement', 'key'],
+                "ordering": ["placement", "key"],
             },
         ),
         migrations.CreateModel(
-            name='Rule',
+            name="Rule",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('order', models.PositiveIntegerField(default=0, help_text='Lower first; the first match wins.')),
-                ('rollout_percentage', models.FloatField(default=100.0, validators=[django.core.validators.MinValueValidator(0.0), django.core.validators.MaxValueValidator(100.0)])),
-                ('experiment', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='rules', to='personalization.experiment')),
-                ('placement', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='rules', to='personalization.placement')),
-                ('segment', models.ForeignKey(blank=True, help_text='Empty means everyone.', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='rules', to='personalization.segment')),
-                ('variant', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='rules', to='personalization.variant')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "order",
+                    models.PositiveIntegerField(
+                        default=0, help_text="Lower first; the first match wins."
+                    ),
+                ),
+                (
+                    "rollout_percentage",
+                    models.FloatField(
+                        default=100.0,
+                        validators=[
+                            django.core.validators.MinValueValidator(0.0),
+                            django.core.validators.MaxValueValidator(100.0),
+                        ],
+                    ),
+                ),
+                (
+                    "experiment",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="rules",
+                        to="personalization.experiment",
+                    ),
+                ),
+                (
+                    "placement",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="rules",
+                        to="personalization.placement",
+                    ),
+                ),
+                (
+                    "segment",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="Empty means everyone.",
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="rules",
+                        to="personalization.segment",
+                    ),
+                ),
+                (
+                    "variant",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="rules",
+                        to="personalization.variant",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['placement', 'order', 'id'],
+                "ordering": ["placement", "order", "id"],
             },
         ),
         migrations.CreateModel(
-            name='ExperimentArm',
+            name="ExperimentArm",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('weight', models.FloatField(validators=[django.core.validators.MinValueValidator(0.0), django.core.validators.MaxValueValidator(1.0)])),
-                ('order', models.PositiveSmallIntegerField(default=0)),
-                ('experiment', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='arms', to='personalization.experiment')),
-                ('variant', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='arms', to='personalization.variant')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "weight",
+                    models.FloatField(
+                        validators=[
+                            django.core.validators.MinValueValidator(0.0),
+                            django.core.validators.MaxValueValidator(1.0),
+                        ]
+                    ),
+                ),
+                ("order", models.PositiveSmallIntegerField(default=0)),
+                (
+                    "experiment",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="arms",
+                        to="personalization.experiment",
+                    ),
+                ),
+                (
+                    "variant",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="arms",
+                        to="personalization.variant",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['experiment', 'order', 'id'],
+                "ordering": ["experiment", "order", "id"],
             },
         ),
         migrations.AddConstraint(
-            model_name='variant',
-            constraint=models.UniqueConstraint(fields=('placement', 'key'), name='variant_unique_key'),
+            model_name="variant",
+            constraint=models.UniqueConstraint(
+                fields=("placement", "key"), name="variant_unique_key"
+            ),
         ),
     ]

@@ -60,11 +60,14 @@ def test_decision_log_record__personalization_not_granted__nothing_kept(demo):
 def test_decision_log_record__size_and_lifetime__bounded(demo, settings, monkeypatch):
     # Given a history limited to 2 entries and a lifetime above the hard maximum
     settings.TACTFUL = {**settings.TACTFUL, "DECISION_LOG_SIZE": 2, "DECISION_LOG_SECONDS": 10**9}
-    timeouts = []
+    timeouts: list[int] = []
     real_set = cache.set
-    monkeypatch.setattr(
-        cache, "set", lambda key, value, timeout: (timeouts.append(timeout), real_set(key, value))
-    )
+
+    def spy(key, value, timeout):
+        timeouts.append(timeout)
+        real_set(key, value)
+
+    monkeypatch.setattr(cache, "set", spy)
     # When three different decisions are recorded
     for other in ("running", "home", "fashion"):
         decisions = decision_evaluate(

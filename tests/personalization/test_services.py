@@ -172,3 +172,21 @@ def test_seed_demo__keys__exactly_as_the_issue_names_them(demo):
     assert banner["default"] is False
     assert [r["experiment"] for r in banner["rules"]] == [None, "free-shipping-test"]
     assert snapshot["experiments"]["free-shipping-test"]["status"] == "running"
+
+
+@pytest.mark.parametrize(
+    "condition",
+    [
+        {"prefs.health_condition": "diabetes"},
+        {"context.page": {"$in": ["/faith/religion"]}},
+        {"$or": [{"context.device": "mobile"}, {"signals.visit.topic.pregnancy.count_30m": 1}]},
+    ],
+)
+def test_segment_create__touches_sensitive_category__refused_and_nothing_written(condition):
+    # When a segment reads or compares against a denylisted category
+    with pytest.raises(ValidationError) as excinfo:
+        services.segment_create(key="sensitive", name="Sensitive", condition=condition)
+    # Then it is refused with the category named, and nothing is saved or published
+    assert "sensitive category" in str(excinfo.value)
+    assert not Segment.objects.exists()
+    assert not Revision.objects.exists()

@@ -1,0 +1,43 @@
+"""Reactions to other apps' signals: consent withdrawal, data export and erasure, taxonomy edits."""
+
+from typing import Any
+
+from django.db import transaction
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
+
+from consent.signals import consent_changed, subject_data_erase, subject_data_export
+from personalization.engine import NAMESPACE_PURPOSES
+from personalization.models import EventType
+from personalization.signals.selectors import signals_export
+from personalization.signals.services import signals_delete
+from personalization.signals.taxonomy import event_taxonomy_forget
+
+
+@receiver(consent_changed, dispatch_uid="personalization.signals_on_consent_changed")
+def signals_on_consent_changed(
+    sender: Any, *, subject_id: str, purposes: dict[str, bool], **kwargs: Any
+) -> None:
+    """Without the purpose signals need, the subject's signals are deleted at once."""
+    purpose = NAMESPACE_PURPOSES["signals"]
+    if purpose is not None and not purposes.get(purpose):
+        signals_delete(subject_id=subject_id)
+
+
+@receiver(subject_data_export, dispatch_uid="personalization.signals_on_export")
+def signals_on_export(sender: Any, *, subject_id: str, **kwargs: Any) -> dict[str, Any]:
+    return {"signals": signals_export(subject_id=subject_id)}
+
+
+@receiver(subject_data_erase, dispatch_uid="personalization.signals_on_erase")
+def signals_on_erase(sender: Any, *, subject_id: str, **kwargs: Any) -> dict[str, int]:
+    return {"signals": signals_delete(subject_id=subject_id)}
+
+
+@receiver(post_save, sender=EventType, dispatch_uid="personalization.taxonomy_on_save")
+@receiver(post_delete, sender=EventType, dispatch_uid="personalization.taxonomy_on_delete")
+def taxonomy_on_change(sender: Any, **kwargs: Any) -> None:
+    # Now for this process; again after commit, in case another process cached the old rows
+    # in between.
+    event_taxonomy_forget()
+    transaction.on_commit(event_taxonomy_forget)

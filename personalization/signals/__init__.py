@@ -1,0 +1,1 @@
+"""Short-lived behavioural signals: event windows per subject and the `signals.*` attributes."""

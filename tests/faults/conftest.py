@@ -1,0 +1,5 @@
+"""Fixtures for the fault tests: the demo storefront."""
+
+from tests.observability.conftest import demo
+
+__all__ = ["demo"]

@@ -1,0 +1,145 @@
+"""Redis stopped: decisions go on (context only, or without signals), events answer 503 or drop
+with a reason, nothing is a 5xx on decide, and the metrics show the degraded path.
+
+Redis is "stopped" by pointing this process at a local port nothing listens on (see
+`tests/faults/outages.py`); the machine's own Redis is never touched.
+"""
+
+import orjson
+import pytest
+
+from consent.services import consent_update, subject_create
+from consent.tokens import subject_token_sign
+from personalization.stats.services import decision_stats_reset
+from tests.faults.outages import redis_down
+from tests.observability.samples import sample
+
+pytestmark = pytest.mark.django_db
+
+
+def post(client, path, body, token=""):
+    headers = {"X-Tactful-Subject": token} if token else {}
+    return client.post(
+        path, data=orjson.dumps(body), content_type="application/json", headers=headers
+    )
+
+
+@pytest.fixture
+def consented(demo, django_capture_on_commit_callbacks) -> str:
+    """A subject who granted personalization and measurement (before Redis went away)."""
+    with django_capture_on_commit_callbacks(execute=True):
+        subject = subject_create()
+        consent_update(
+            subject=subject, purposes={"personalization": True, "measurement": True}, source="api"
+        )
+    return subject_token_sign(subject.public_id)
+
+
+def test_decide__redis_stopped__contextual_decisions_consent_fails_closed(
+    client, consented, settings, monkeypatch
+):
+    # Given Redis (cache, channel layer, signal and statistics stores) is stopped
+    redis_down(settings, monkeypatch)
+    consent_before = sample("tactful_degraded_total", component="consent")
+    # When a consented mobile visitor asks for decisions
+    response = post(
+        client,
+        "/api/v1/decide",
+        {"placements": ["home-hero", "recommendations"], "context": {"device": "mobile"}},
+        consented,
+    )
+    # Then the answer is a normal 200: contextual rules apply, consent-gated ones do not
+    assert response.status_code == 200
+    body = response.json()
+    assert body["decisions"]["home-hero"]["variant"] == "mobile"
+    assert body["decisions"]["recommendations"]["reason"] == "CONSENT_REQUIRED"
+    assert body["consent"] == {"necessary": True}
+    # And the metrics say consent could not be read
+    assert sample("tactful_degraded_total", component="consent") > consent_before
+
+
+def test_decide_and_ofrep__redis_stopped__never_5xx(client, consented, settings, monkeypatch):
+    # Given
+    redis_down(settings, monkeypatch)
+    # When every decision endpoint is asked, anonymously and as the subject
+    answers = (
+        [post(client, "/api/v1/decide", {}, token).status_code for token in ("", consented)]
+        + [
+            post(client, "/ofrep/v1/evaluate/flags", {"context": {}}, token).status_code
+            for token in ("", consented)
+        ]
+        + [post(client, "/ofrep/v1/evaluate/flags/home-hero", {"context": {}}).status_code]
+    )
+    # Then
+    assert answers == [200, 200, 200, 200, 200]
+
+
+def test_decide__signal_store_stopped__decided_without_signals(
+    client, consented, settings, monkeypatch
+):
+    # Given the cache still answers but the signal store's Redis is stopped
+    url = redis_down(settings, monkeypatch)
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    assert url
+    signals_before = sample("tactful_degraded_total", component="signals")
+    # When the consented subject asks
+    response = post(
+        client,
+        "/api/v1/decide",
+        {"placements": ["home-hero"], "context": {"device": "mobile"}},
+        consented,
+    )
+    # Then personalization is granted, the signal rule cannot match, the next rule serves
+    assert response.status_code == 200
+    assert response.json()["consent"]["personalization"] is True
+    assert response.json()["decisions"]["home-hero"]["variant"] == "mobile"
+    assert sample("tactful_degraded_total", component="signals") == signals_before + 1
+
+
+def test_events__signal_store_stopped__503_with_a_clear_body(
+    client, consented, settings, monkeypatch
+):
+    # Given consent is readable, the signal store is not
+    redis_down(settings, monkeypatch)
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    # When the subject sends an event
+    response = post(
+        client,
+        "/api/v1/events",
+        {"events": [{"type": "product_view", "properties": {"category": "shoes"}}]},
+        consented,
+    )
+    # Then a 503 the SDK can act on
+    assert response.status_code == 503
+    assert response.json()["error"]["code"] == "signals_unavailable"
+
+
+def test_events__redis_stopped__dropped_with_the_reason(client, consented, settings, monkeypatch):
+    # Given everything on Redis is stopped (consent cannot be read, so it fails closed)
+    redis_down(settings, monkeypatch)
+    rate_limit_before = sample("tactful_degraded_total", component="rate_limit")
+    # When
+    response = post(
+        client,
+        "/api/v1/events",
+        {"events": [{"type": "product_view", "properties": {"category": "shoes"}}]},
+        consented,
+    )
+    # Then accepted for processing, nothing stored, and it says why
+    assert response.status_code == 202
+    assert response.json() == {"accepted": 0, "dropped": 1, "reason": "CONSENT_REQUIRED"}
+    assert sample("tactful_degraded_total", component="rate_limit") == rate_limit_before + 1
+
+
+def test_dashboard_counts__redis_stopped__kept_pending_and_decisions_served(
+    client, demo, settings, monkeypatch
+):
+    # Given
+    redis_down(settings, monkeypatch)
+    decision_stats_reset()
+    before = sample("tactful_degraded_total", component="decision_stats")
+    # When a decision's flush cannot reach the statistics store
+    response = post(client, "/api/v1/decide", {"placements": ["home-hero"]})
+    # Then the decision is served and the metrics show the failed flush
+    assert response.status_code == 200
+    assert sample("tactful_degraded_total", component="decision_stats") == before + 1

@@ -1,0 +1,1 @@
+"""Tests that start several server processes on shared PostgreSQL and Redis."""
