@@ -47,6 +47,7 @@ import time
 from typing import Any
 
 import orjson
+from asgiref.sync import sync_to_async
 from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
@@ -62,6 +63,7 @@ from consent.selectors import (
 )
 from consent.tokens import SUBJECT_COOKIE, subject_token_read
 from personalization import metrics
+from personalization.decision_log import decision_log_record
 from personalization.exceptions import UnknownPlacement
 from personalization.lifespan import follow, unfollow
 from personalization.selectors import Decisions, adecision_for_socket
@@ -371,6 +373,11 @@ class DecisionConsumer(AsyncJsonWebsocketConsumer):
         await self._send_locked(
             "decisions", decisions=decisions, changed=changed, etag=_etag(decisions)
         )
+        # Live decisions explain themselves in the privacy center like the ones over HTTP.
+        if self.consent.subject_id is not None and self.consent.allows("personalization"):
+            await sync_to_async(decision_log_record)(
+                consent=self.consent, decisions=result.decisions
+            )
         return True
 
     async def _send(self, kind: str, **fields: Any) -> None:

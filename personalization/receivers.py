@@ -7,6 +7,7 @@ from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
 from consent.signals import consent_changed, subject_data_erase, subject_data_export
+from personalization.decision_log import decision_log_erase, decision_log_get
 from personalization.engine import NAMESPACE_PURPOSES
 from personalization.models import EventType
 from personalization.signals.selectors import signals_export
@@ -22,6 +23,25 @@ def signals_on_consent_changed(
     purpose = NAMESPACE_PURPOSES["signals"]
     if purpose is not None and not purposes.get(purpose):
         signals_delete(subject_id=subject_id)
+
+
+@receiver(consent_changed, dispatch_uid="personalization.history_on_consent_changed")
+def history_on_consent_changed(
+    sender: Any, *, subject_id: str, purposes: dict[str, bool], **kwargs: Any
+) -> None:
+    """The decision history is kept only while personalization is granted."""
+    if not purposes.get("personalization"):
+        decision_log_erase(subject_id=subject_id)
+
+
+@receiver(subject_data_export, dispatch_uid="personalization.history_on_export")
+def history_on_export(sender: Any, *, subject_id: str, **kwargs: Any) -> dict[str, Any]:
+    return {"recent_decisions": decision_log_get(subject_id=subject_id)}
+
+
+@receiver(subject_data_erase, dispatch_uid="personalization.history_on_erase")
+def history_on_erase(sender: Any, *, subject_id: str, **kwargs: Any) -> dict[str, int]:
+    return {"decision_history": decision_log_erase(subject_id=subject_id)}
 
 
 @receiver(subject_data_export, dispatch_uid="personalization.signals_on_export")

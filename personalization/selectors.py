@@ -5,7 +5,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from consent.selectors import ConsentSnapshot
+from asgiref.sync import sync_to_async
+
+from consent.selectors import ConsentSnapshot, preferences_get
 from personalization import metrics
 from personalization.engine import NAMESPACE_PURPOSES, Decision, Snapshot, Visitor, decide_many
 from personalization.exceptions import UnknownPlacement
@@ -126,6 +128,11 @@ def _decide_on(
     return Decisions(revision=snapshot.revision, decisions=decide_many(snapshot, visitor, keys))
 
 
+def _prefs_allowed(consent: ConsentSnapshot) -> bool:
+    purpose = NAMESPACE_PURPOSES["prefs"]
+    return purpose is None or consent.allows(purpose)
+
+
 def _granted(consent: ConsentSnapshot) -> list[str]:
     return [purpose for purpose, on in consent.purposes.items() if on]
 
@@ -134,10 +141,13 @@ def decision_for_request(
     *, consent: ConsentSnapshot, context: Mapping[str, Any], placements: Sequence[str] | None
 ) -> Decisions:
     """Decide for an API request: the visitor's consent, the request's context and, only when
-    `personalization` is granted, the subject's signals (one store read, no database query)."""
+    `personalization` is granted, the subject's preferences and signals (cache and store reads,
+    no database query)."""
     attributes: dict[str, Mapping[str, Any]] = {"context": context}
     if consent.subject_id is not None and signals_allowed(consent):
         attributes["signals"] = signals_attributes_get(subject_id=consent.subject_id)
+    if consent.subject_id is not None and _prefs_allowed(consent):
+        attributes["prefs"] = preferences_get(subject_id=consent.subject_id)
     return decision_evaluate(
         subject_id=consent.subject_id,
         granted=_granted(consent),
@@ -162,6 +172,8 @@ async def adecision_for_socket(
     attributes: dict[str, Mapping[str, Any]] = {"context": context}
     if signals is not None and signals_allowed(consent):
         attributes["signals"] = signals.attributes(now=time.time())
+    if consent.subject_id is not None and _prefs_allowed(consent):
+        attributes["prefs"] = await sync_to_async(preferences_get)(subject_id=consent.subject_id)
     snapshot = await asnapshot_current(at_least=revision)
     started = time.perf_counter()
     result = _decide_on(

@@ -192,3 +192,27 @@ def test_schema__lists_the_decision_endpoints(client, db):
     text = response.content.decode()
     for endpoint in ("/api/v1/decide", "/ofrep/v1/evaluate/flags", "/api/v1/consent"):
         assert endpoint in text
+
+
+def test_decide__preferences_with_personalization__explained_by_the_interest(
+    client, demo, django_capture_on_commit_callbacks
+):
+    # Given a subject who granted personalization and chose the outdoor interest
+    from consent.services import preferences_update, subject_create
+
+    with django_capture_on_commit_callbacks(execute=True):
+        subject = subject_create()
+        consent_update(subject=subject, purposes={"personalization": True}, source="api")
+        preferences_update(subject=subject, preferences={"interests": ["outdoor"]})
+    token = subject_token_sign(subject.public_id)
+    # When the hero is decided
+    response = decide(client, {"placements": ["home-hero"]}, X_Tactful_Subject=token)
+    # Then the preference made it, and the explanation names it
+    hero = response.json()["decisions"]["home-hero"]
+    assert (hero["variant"], hero["explanation"]["segment"]) == ("outdoor", "prefers-outdoor")
+    assert hero["explanation"]["attributes"] == {"prefs.interests": ["outdoor"]}
+    # And once personalization is withdrawn the preference is not read any more
+    with django_capture_on_commit_callbacks(execute=True):
+        consent_update(subject=subject, purposes={"personalization": False}, source="api")
+    hero = decide(client, {"placements": ["home-hero"]}, X_Tactful_Subject=token).json()
+    assert hero["decisions"]["home-hero"]["variant"] == "default"

@@ -113,3 +113,39 @@ def test_decide_api__consented_subject__history_recorded(
     # Then it is in the subject's history
     history = decision_log_get(subject_id=subject.public_id)
     assert [(e["placement"], e["variant"]) for e in history] == [("home-hero", "mobile")]
+
+
+def test_decision_history__export_erase_and_withdrawal__reach_it(
+    demo, django_capture_on_commit_callbacks
+):
+    # Given a consented subject with a recorded decision
+    from consent.services import consent_update, subject_create
+    from consent.signals import subject_data_erase, subject_data_export
+
+    with django_capture_on_commit_callbacks(execute=True):
+        subject = subject_create()
+        consent_update(subject=subject, purposes={"personalization": True}, source="api")
+    consent = ConsentSnapshot(
+        subject_id=subject.public_id, purposes={"necessary": True, "personalization": True}
+    )
+    decision_log_record(consent=consent, decisions=outdoor_decisions())
+    # When the privacy center exports, then erases
+    exported = dict(
+        section
+        for _, result in subject_data_export.send(sender=None, subject_id=subject.public_id)
+        for section in result.items()
+    )
+    erased = dict(
+        section
+        for _, result in subject_data_erase.send(sender=None, subject_id=subject.public_id)
+        for section in result.items()
+    )
+    # Then the history is in the export, and counted and gone after the erasure
+    assert [e["variant"] for e in exported["recent_decisions"]] == ["outdoor"]
+    assert erased["decision_history"] == 1
+    assert decision_log_get(subject_id=subject.public_id) == []
+    # And a withdrawal forgets a new history at once
+    decision_log_record(consent=consent, decisions=outdoor_decisions())
+    with django_capture_on_commit_callbacks(execute=True):
+        consent_update(subject=subject, purposes={"personalization": False}, source="api")
+    assert decision_log_get(subject_id=subject.public_id) == []
