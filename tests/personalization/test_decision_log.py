@@ -130,16 +130,12 @@ def test_decision_history__export_erase_and_withdrawal__reach_it(
     )
     decision_log_record(consent=consent, decisions=outdoor_decisions())
     # When the privacy center exports, then erases
-    exported = dict(
-        section
-        for _, result in subject_data_export.send(sender=None, subject_id=subject.public_id)
-        for section in result.items()
-    )
-    erased = dict(
-        section
-        for _, result in subject_data_erase.send(sender=None, subject_id=subject.public_id)
-        for section in result.items()
-    )
+    exported: dict = {}
+    for _, result in subject_data_export.send(sender=None, subject_id=subject.public_id):
+        exported.update(result)  # type: ignore[arg-type]
+    erased: dict = {}
+    for _, result in subject_data_erase.send(sender=None, subject_id=subject.public_id):
+        erased.update(result)  # type: ignore[arg-type]
     # Then the history is in the export, and counted and gone after the erasure
     assert [e["variant"] for e in exported["recent_decisions"]] == ["outdoor"]
     assert erased["decision_history"] == 1
