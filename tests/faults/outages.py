@@ -48,8 +48,7 @@ def redis_down(settings: Any, monkeypatch: pytest.MonkeyPatch) -> str:
         "DECISION_STATS_STORE": "personalization.stats.backends.redis.RedisDecisionStatsStore",
     }
     # Backends are made once per process and path: make fresh ones on the dead URL.
-    monkeypatch.setattr("personalization.signals.store._stores", {})
-    monkeypatch.setattr("personalization.stats.store._stores", {})
+    monkeypatch.setattr("personalization.backends._instances", {})
     monkeypatch.setattr("config.health._clients", {})
     return url
 

@@ -30,7 +30,7 @@ NOW = (time.time() // 3600) * 3600 + 30 * 60 + 10
 
 @pytest.fixture(autouse=True)
 def _fresh_stats(monkeypatch):
-    monkeypatch.setattr("personalization.stats.store._stores", {})
+    monkeypatch.setattr("personalization.backends._instances", {})
     decision_stats_reset()
     yield
     decision_stats_reset()
