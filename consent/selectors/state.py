@@ -144,12 +144,20 @@ def registry_load() -> Registry:
             for notice in notices
         ),
     )
-    cache.set(REGISTRY_CACHE_KEY, registry, _cache_seconds())
+    try:
+        cache.set(REGISTRY_CACHE_KEY, registry, _cache_seconds())
+    except Exception:
+        logger.warning("Consent cache unavailable; the registry is not cached.", exc_info=True)
     return registry
 
 
 def registry_get() -> Registry:
-    registry: Registry | None = cache.get(REGISTRY_CACHE_KEY)
+    try:
+        registry: Registry | None = cache.get(REGISTRY_CACHE_KEY)
+    except Exception:
+        # The cache (Redis) is down; the database still holds the truth.
+        logger.warning("Consent cache unavailable; reading the database.", exc_info=True)
+        registry = None
     return registry_load() if registry is None else registry
 
 
@@ -235,7 +243,13 @@ def _record_and_registry(subject_id: str | None) -> tuple[ConsentRecord, Registr
         return UNKNOWN_RECORD, registry_get()
     key = subject_cache_key(subject_id)
     # One round trip for both values: this is the whole cost of consent on a warm decision.
-    cached = cache.get_many([REGISTRY_CACHE_KEY, key])
+    try:
+        cached = cache.get_many([REGISTRY_CACHE_KEY, key])
+    except Exception:
+        # The cache (Redis) is down: read the database (it holds the truth) and cache nothing;
+        # only if that fails too does the caller fail closed.
+        logger.warning("Consent cache unavailable; reading the database.", exc_info=True)
+        return consent_record_load(subject_id=subject_id), registry_load()
     registry: Registry | None = cached.get(REGISTRY_CACHE_KEY)
     record: ConsentRecord | None = cached.get(key)
     if record is None:

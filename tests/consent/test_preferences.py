@@ -125,7 +125,7 @@ def test_preferences_update__personalization_not_granted__raises(subject):
     assert not SubjectPreferences.objects.exists()
 
 
-def test_preferences_get__cache_down__fails_closed_to_none(personalized, monkeypatch, caplog):
+def test_preferences_get__cache_down__read_from_the_database(personalized, monkeypatch, caplog):
     # Given stored preferences and a cache that raises
     preferences_update(subject=personalized, preferences={"interests": ["outdoor"]})
 
@@ -139,8 +139,8 @@ def test_preferences_get__cache_down__fails_closed_to_none(personalized, monkeyp
     values = preferences_get(subject_id=personalized.public_id)
 
     # Then
-    assert values == {}
-    assert "Preferences unavailable" in caplog.text
+    assert values == {"interests": ["outdoor"]}
+    assert "reading the database" in caplog.text
 
 
 @pytest.mark.parametrize("subject_id", [None, "", "no such subject", "x" * 40])

@@ -189,7 +189,9 @@ def test_consent_state_get__grant_lapses_while_cached__is_not_granted(
     assert snapshot.purposes["measurement"] is False
 
 
-def test_consent_state_get__cache_raises__fails_closed_and_logs(subject, monkeypatch, caplog):
+def test_consent_state_get__cache_raises__read_from_the_database_and_logged(
+    subject, monkeypatch, caplog
+):
     # Given a granted subject and a cache that is down
     consent_update(subject=subject, purposes={"personalization": True}, source=Source.API)
     monkeypatch.setattr("consent.selectors.state.cache", BrokenCache())
@@ -198,10 +200,26 @@ def test_consent_state_get__cache_raises__fails_closed_and_logs(subject, monkeyp
     with caplog.at_level(logging.WARNING, logger="consent.selectors"):
         snapshot = consent_state_get(subject_id=subject.public_id)
 
+    # Then the database, which holds the truth, answers
+    assert snapshot.subject_id == subject.public_id
+    assert snapshot.allows("personalization") is True
+    assert "reading the database" in caplog.text
+
+
+def test_consent_state_get__cache_and_database_raise__fails_closed(subject, monkeypatch):
+    # Given a granted subject, a cache that is down and a database that is down
+    consent_update(subject=subject, purposes={"personalization": True}, source=Source.API)
+    monkeypatch.setattr("consent.selectors.state.cache", BrokenCache())
+
+    def database_down(execute, sql, params, many, context):
+        raise OperationalError("database down")
+
+    # When
+    with connection.execute_wrapper(database_down):
+        snapshot = consent_state_get(subject_id=subject.public_id)
+
     # Then
     assert _core(snapshot) == (None, {"necessary": True}, False)
-    assert snapshot.allows("personalization") is False
-    assert "failing closed" in caplog.text
 
 
 def test_consent_state_get__database_raises__fails_closed(subject):

@@ -1,4 +1,4 @@
-"""Redis stopped: decisions go on (context only, or without signals), events answer 503 or drop
+"""Redis stopped: decisions go on (context and prefs, without signals), events answer 503 or drop
 with a reason, nothing is a 5xx on decide, and the metrics show the degraded path.
 
 Redis is "stopped" by pointing this process at a local port nothing listens on (see
@@ -8,7 +8,7 @@ Redis is "stopped" by pointing this process at a local port nothing listens on (
 import orjson
 import pytest
 
-from consent.services import consent_update, subject_create
+from consent.services import consent_update, preferences_update, subject_create
 from consent.tokens import subject_token_sign
 from personalization.stats.services import decision_stats_reset
 from tests.faults.outages import redis_down
@@ -26,16 +26,17 @@ def post(client, path, body, token=""):
 
 @pytest.fixture
 def consented(demo, django_capture_on_commit_callbacks) -> str:
-    """A subject who granted personalization and measurement (before Redis went away)."""
+    """A running fan who granted personalization and measurement (before Redis went away)."""
     with django_capture_on_commit_callbacks(execute=True):
         subject = subject_create()
         consent_update(
             subject=subject, purposes={"personalization": True, "measurement": True}, source="api"
         )
+        preferences_update(subject=subject, preferences={"interests": ["running"]})
     return subject_token_sign(subject.public_id)
 
 
-def test_decide__redis_stopped__contextual_decisions_consent_fails_closed(
+def test_decide__redis_stopped__context_and_prefs_from_the_database_without_signals(
     client, consented, settings, monkeypatch
 ):
     # Given Redis (cache, channel layer, signal and statistics stores) is stopped
@@ -48,13 +49,14 @@ def test_decide__redis_stopped__contextual_decisions_consent_fails_closed(
         {"placements": ["home-hero", "recommendations"], "context": {"device": "mobile"}},
         consented,
     )
-    # Then the answer is a normal 200: contextual rules apply, consent-gated ones do not
+    # Then the answer is a normal 200: consent and preferences come from the database, the
+    # contextual and preference rules apply, and signals are absent
     assert response.status_code == 200
     body = response.json()
     assert body["decisions"]["home-hero"]["variant"] == "mobile"
-    assert body["decisions"]["recommendations"]["reason"] == "CONSENT_REQUIRED"
-    assert body["consent"] == {"necessary": True}
-    # And the metrics say consent could not be read
+    assert body["decisions"]["recommendations"]["variant"] == "running-first"
+    assert body["consent"]["personalization"] is True
+    # And the metrics say the consent cache could not be read
     assert sample("tactful_degraded_total", component="consent") > consent_before
 
 
@@ -114,8 +116,10 @@ def test_events__signal_store_stopped__503_with_a_clear_body(
     assert response.json()["error"]["code"] == "signals_unavailable"
 
 
-def test_events__redis_stopped__dropped_with_the_reason(client, consented, settings, monkeypatch):
-    # Given everything on Redis is stopped (consent cannot be read, so it fails closed)
+def test_events__redis_stopped__503_and_the_rate_limit_degrades(
+    client, consented, settings, monkeypatch
+):
+    # Given everything on Redis is stopped (consent is read from the database)
     redis_down(settings, monkeypatch)
     rate_limit_before = sample("tactful_degraded_total", component="rate_limit")
     # When
@@ -125,9 +129,9 @@ def test_events__redis_stopped__dropped_with_the_reason(client, consented, setti
         {"events": [{"type": "product_view", "properties": {"category": "shoes"}}]},
         consented,
     )
-    # Then accepted for processing, nothing stored, and it says why
-    assert response.status_code == 202
-    assert response.json() == {"accepted": 0, "dropped": 1, "reason": "CONSENT_REQUIRED"}
+    # Then nothing can be stored, and a clear 503 says so; the rate limit let it through
+    assert response.status_code == 503
+    assert response.json()["error"]["code"] == "service_unavailable"
     assert sample("tactful_degraded_total", component="rate_limit") == rate_limit_before + 1
 
 
