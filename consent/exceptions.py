@@ -61,7 +61,6 @@ class ConsentRequired(ConsentError):
     """The change needs a purpose the subject has not granted (preferences: personalization)."""
 
     code = "consent_required"
-    # DomainError's stub type is the literal 400; any 4xx is meant.
     status_code = 409
 
 

@@ -1,4 +1,4 @@
-"""URLs of the decision and event APIs."""
+"""URLs of personalization: the decision, OFREP and event APIs, and the demo storefront."""
 
 from django.urls import path
 
