@@ -67,6 +67,22 @@ def wrk(url: str, seconds: int, connections: int, script: Path) -> tuple[float, 
     return rps, p99_ms
 
 
+def summarise(
+    results: dict[str, list[tuple[float, float]]], *, mode: str, args: argparse.Namespace
+) -> dict[str, tuple[float, float]]:
+    """Print and return each endpoint's mean requests/s and p99 (ms) over the rounds."""
+    print(
+        f"mode: {mode}; 1 uvicorn worker; wrk -c{args.connections}, {args.rounds}x{args.seconds}s"
+    )
+    summary = {}
+    for name, runs in results.items():
+        rps = sum(r for r, _ in runs) / len(runs)
+        p99 = sum(p for _, p in runs) / len(runs)
+        summary[name] = (rps, p99)
+        print(f"{name:>7}: {rps:8.0f} req/s   p99 {p99:6.2f} ms")
+    return summary
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=int, default=10)
@@ -108,15 +124,7 @@ def main() -> None:
         server.wait(10)
         shutil.rmtree(var_dir, ignore_errors=True)
     mode = "PostgreSQL + Redis" if os.environ.get("REDIS_URL") else "embedded (SQLite, in-memory)"
-    print(
-        f"mode: {mode}; 1 uvicorn worker; wrk -c{args.connections}, {args.rounds}x{args.seconds}s"
-    )
-    summary = {}
-    for name, runs in results.items():
-        rps = sum(r for r, _ in runs) / len(runs)
-        p99 = sum(p for _, p in runs) / len(runs)
-        summary[name] = (rps, p99)
-        print(f"{name:>7}: {rps:8.0f} req/s   p99 {p99:6.2f} ms")
+    summary = summarise(results, mode=mode, args=args)
     ratio = summary["decide"][0] / summary["bare"][0]
     print(f"decide / bare throughput: {ratio:.2f}x (target >= 0.6)")
     print(f"decide / bare p99: {summary['decide'][1] / summary['bare'][1]:.2f}x")

@@ -21,7 +21,7 @@ import orjson
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.bench_http import wrk  # noqa: E402
+from benchmarks.bench_http import summarise, wrk  # noqa: E402
 from benchmarks.bench_push import bench_env, prepare, server, throwaway_database  # noqa: E402
 
 SHOES = {"type": "product_view", "properties": {"category": "shoes"}}
@@ -70,15 +70,7 @@ def main() -> None:
     finally:
         shutil.rmtree(var_dir, ignore_errors=True)
     mode = "PostgreSQL + Redis" if os.environ.get("REDIS_URL") else "embedded (memory store)"
-    print(
-        f"mode: {mode}; 1 uvicorn worker; wrk -c{args.connections}, {args.rounds}x{args.seconds}s"
-    )
-    summary = {}
-    for name, runs in results.items():
-        rps = sum(r for r, _ in runs) / len(runs)
-        p99 = sum(p for _, p in runs) / len(runs)
-        summary[name] = (rps, p99)
-        print(f"{name:>7}: {rps:8.0f} req/s   p99 {p99:6.2f} ms")
+    summary = summarise(results, mode=mode, args=args)
     print(f" events: {summary['events'][0] * 3:8.0f} events/s stored")
     ratio = summary["events"][0] / summary["bare"][0]
     print(f"events / bare throughput: {ratio:.2f}x (target >= 0.6)")

@@ -14,7 +14,6 @@ and per kind the answers by status, 5xx first. Run:
 import argparse
 import os
 import re
-import secrets
 import shutil
 import subprocess
 import sys
@@ -31,6 +30,7 @@ import psycopg
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.bench_http import server_env  # noqa: E402
 from tests.faults.live import RedisServer, TcpProxy, free_port, wait_until  # noqa: E402
 
 SUBJECTS = 50
@@ -101,23 +101,8 @@ def pinned(core: int, command: list[str]) -> list[str]:
 
 
 def env_for(var_dir: str, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")}
-    env.update(
-        DJANGO_SETTINGS_MODULE="config.settings.base",
-        DJANGO_DEBUG="false",
-        DJANGO_SECRET_KEY=secrets.token_urlsafe(40),
-        DJANGO_ALLOWED_HOSTS="127.0.0.1,localhost",
-        DJANGO_SECURE_SSL_REDIRECT="false",
-        DJANGO_SECURE_COOKIES="false",
-        DJANGO_HSTS_SECONDS="0",
-        DJANGO_LOG_LEVEL="WARNING",
-        TACTFUL_VAR_DIR=var_dir,
-        # Rate limiting is not what this measures.
-        TACTFUL_EVENTS_RATE_LIMIT="1000000",
-        PYTHONPATH=str(ROOT),
-    )
-    env.update(extra)
-    return env
+    # Rate limiting is not what this measures.
+    return {**server_env(var_dir), "TACTFUL_EVENTS_RATE_LIMIT": "1000000", **extra}
 
 
 def manage(env: dict[str, str], *args: str) -> None:
