@@ -39,11 +39,10 @@ from an Origin that is not an allowed host is refused (HTTP 403).
 
 import asyncio
 import functools
-import hashlib
 import logging
 import random
-import re
 import time
+from collections.abc import Mapping
 from typing import Any
 
 import orjson
@@ -66,51 +65,22 @@ from personalization import metrics
 from personalization.decision_log import decision_log_record
 from personalization.exceptions import UnknownPlacement
 from personalization.lifespan import follow, unfollow
-from personalization.selectors import Decisions, adecision_for_socket
+from personalization.selectors import Decisions, adecision_for_socket, socket_preferences_get
 from personalization.serializers import context_problems
 from personalization.signals.selectors import asignals_window_get, signals_allowed
 from personalization.signals.windows import SignalWindow
-from personalization.snapshot import REVISIONS_GROUP
+from personalization.sockets import (
+    CLOSE_FLOOD,
+    CLOSE_TOO_BIG,
+    Served,
+    SharedDecisions,
+    context_key,
+    shared_key,
+    subscribe_problems,
+)
 from personalization.throttling import MessageBucket
 
 logger = logging.getLogger(__name__)
-
-CLOSE_TOO_BIG = 1009
-CLOSE_FLOOD = 4429
-PLACEMENT_KEY = re.compile(r"[-a-zA-Z0-9_]{1,64}")
-MAX_PLACEMENTS = 100
-SUBSCRIBE_FIELDS = frozenset({"type", "placements", "context", "token", "resume"})
-
-
-def _etag(decisions: dict[str, Any]) -> str:
-    return hashlib.blake2b(
-        orjson.dumps(decisions, option=orjson.OPT_SORT_KEYS), digest_size=12
-    ).hexdigest()
-
-
-def _subscribe_problems(content: dict[str, Any]) -> list[str]:
-    problems = [f"unknown field {key[:40]!r}" for key in content if key not in SUBSCRIBE_FIELDS]
-    placements = content.get("placements")
-    if placements is not None and (
-        not isinstance(placements, list)
-        or len(placements) > MAX_PLACEMENTS
-        or not all(isinstance(p, str) and PLACEMENT_KEY.fullmatch(p) for p in placements)
-    ):
-        problems.append(f"placements must be a list of at most {MAX_PLACEMENTS} placement keys")
-    if "context" in content:
-        problems.extend(context_problems(content["context"]))
-    if not isinstance(content.get("token", ""), str):
-        problems.append("token must be a string")
-    resume = content.get("resume")
-    if resume is not None and not (
-        isinstance(resume, dict)
-        and isinstance(resume.get("seq"), int)
-        and not isinstance(resume.get("seq"), bool)
-        and 0 <= resume["seq"] < 2**53
-        and isinstance(resume.get("etag"), str)
-    ):
-        problems.append('resume must be {"seq": <last seq>, "etag": <last etag>}')
-    return problems
 
 
 class DecisionConsumer(AsyncJsonWebsocketConsumer):
@@ -122,13 +92,15 @@ class DecisionConsumer(AsyncJsonWebsocketConsumer):
         self.gpc = False
         self.consent: ConsentSnapshot = consent_deny_all()
         self.signals: SignalWindow | None = None
+        self.prefs: Mapping[str, Any] | None = None
         self.context: dict[str, Any] = {}
+        self.context_key = context_key(self.context)
         self.placements: list[str] | None = None
         self.opened = False
         self.subscribed = False
         self.revision = 0
         self.seq = 0
-        self.sent: dict[str, Any] | None = None
+        self.sent: Served | None = None
         self.lock = asyncio.Lock()
         self.timers: dict[str, asyncio.TimerHandle] = {}
         self.tasks: set[asyncio.Task[None]] = set()
@@ -146,7 +118,6 @@ class DecisionConsumer(AsyncJsonWebsocketConsumer):
         await self.accept()
         self.opened = True
         metrics.websocket_opened()
-        await self.channel_layer.group_add(REVISIONS_GROUP, self.channel_name)
         await self._identify(subject_token_read(cookies.get(SUBJECT_COOKIE)))
         follow(self)
         # The first beat at a random point of the period, so that sockets opened together do
@@ -162,7 +133,6 @@ class DecisionConsumer(AsyncJsonWebsocketConsumer):
             timer.cancel()
         for task in self.tasks:
             task.cancel()
-        await self.channel_layer.group_discard(REVISIONS_GROUP, self.channel_name)
         if self.subject_id:
             await self.channel_layer.group_discard(
                 subject_group_name(self.subject_id), self.channel_name
@@ -218,7 +188,7 @@ class DecisionConsumer(AsyncJsonWebsocketConsumer):
             )
 
     async def _subscribe(self, content: dict[str, Any]) -> None:
-        problems = _subscribe_problems(content)
+        problems = subscribe_problems(content)
         if problems:
             await self._error("invalid_message", "The subscribe message is not valid.", problems)
             return
@@ -232,29 +202,31 @@ class DecisionConsumer(AsyncJsonWebsocketConsumer):
             await self._identify(token_subject)
         consent = await database_sync_to_async(consent_state_get)(subject_id=self.subject_id)
         signals = await self._signals_for(consent)
+        prefs = await socket_preferences_get(consent=consent)
         placements = content.get("placements")
         context = content.get("context", self.context)
         resume = content.get("resume")
         async with self.lock:
             try:
-                result = await self._evaluate(consent, signals, context, placements)
+                result = await self._evaluate(consent, signals, prefs, context, placements)
             except UnknownPlacement as exc:
                 await self._send_locked(
                     "error", code=exc.code, message=exc.message, details=exc.details
                 )
                 return
-            self.consent, self.signals = consent, signals
+            self.consent, self.signals, self.prefs = consent, signals, prefs
             self.context, self.placements = context, placements
+            self.context_key = context_key(context)
             self.subscribed = True
-            decisions = {key: d.as_dict() for key, d in result.decisions.items()}
+            served = Served.of(result)
             if resume is not None:
                 self.seq = max(self.seq, resume["seq"])
-                if resume["etag"] == _etag(decisions):
-                    self.revision, self.sent = result.revision, decisions
+                if resume["etag"] == served.etag:
+                    self.revision, self.sent = result.revision, served
                     self._schedule_window_expiry()
                     await self._send_locked("resumed", etag=resume["etag"])
                     return
-            await self._push_locked(result, force=True)
+            await self._push_locked(served, force=True)
 
     async def _context(self, content: dict[str, Any]) -> None:
         problems = context_problems(content.get("context"))
@@ -265,14 +237,22 @@ class DecisionConsumer(AsyncJsonWebsocketConsumer):
             await self._error("subscribe_first", "Subscribe before sending a context.")
             return
         self.context = content["context"]
+        self.context_key = context_key(self.context)
         await self._refresh("context")
 
     # Channel-layer events ---------------------------------------------------------------
 
     async def revision_published(self, event: dict[str, Any]) -> None:
+        """From the process listener, which tells its sockets one after another and lends them
+        `shared`, the decisions it has made for anonymous sockets during this round."""
         revision = int(event.get("revision", 0))
-        if self.subscribed and revision > self.revision:
-            await self._refresh("revision", at_least=revision)
+        if not self.subscribed or revision <= self.revision:
+            return
+        if self.lock.locked():
+            # Busy (subscribing, say): catch up on its own rather than hold the other sockets.
+            self._spawn(functools.partial(self._refresh, "revision", at_least=revision))
+            return
+        await self._refresh("revision", at_least=revision, shared=event.get("shared"))
 
     async def consent_changed(self, event: dict[str, Any]) -> None:
         purposes = event.get("purposes")
@@ -281,14 +261,17 @@ class DecisionConsumer(AsyncJsonWebsocketConsumer):
         consent = ConsentSnapshot(
             subject_id=self.subject_id, purposes=dict(purposes), gpc=self.consent.gpc
         )
-        # Withdrawal drops the window before anything is evaluated: nothing of it is used again.
-        self.signals = None
+        # Withdrawal drops the window and the preferences before anything is evaluated:
+        # nothing of them is used again.
+        self.signals, self.prefs = None, None
         self.consent = consent
         self.signals = await self._signals_for(consent)
+        self.prefs = await socket_preferences_get(consent=consent)
         await self._refresh("consent")
 
     async def preferences_changed(self, event: dict[str, Any]) -> None:
         if self.subscribed:
+            self.prefs = await socket_preferences_get(consent=self.consent)
             await self._refresh("preferences")
 
     async def signals_changed(self, event: dict[str, Any]) -> None:
@@ -303,7 +286,7 @@ class DecisionConsumer(AsyncJsonWebsocketConsumer):
             )
         self.subject_id = None
         self.consent = consent_deny_all()
-        self.signals = None
+        self.signals, self.prefs = None, None
         if self.subscribed:
             await self._refresh("consent")
 
@@ -327,6 +310,7 @@ class DecisionConsumer(AsyncJsonWebsocketConsumer):
         self,
         consent: ConsentSnapshot,
         signals: SignalWindow | None,
+        prefs: Mapping[str, Any] | None,
         context: dict[str, Any],
         placements: list[str] | None,
         at_least: int = 0,
@@ -336,47 +320,75 @@ class DecisionConsumer(AsyncJsonWebsocketConsumer):
             context=context,
             placements=placements,
             signals=signals,
+            prefs=prefs,
             revision=at_least,
         )
 
-    async def _refresh(self, cause: str, at_least: int = 0) -> None:
+    async def _refresh(
+        self, cause: str, at_least: int = 0, shared: SharedDecisions | None = None
+    ) -> None:
         """Re-evaluate with what the socket holds; push only if a decision changed."""
         started = time.perf_counter()
         async with self.lock:
-            try:
-                result = await self._evaluate(
-                    self.consent, self.signals, self.context, self.placements, at_least
-                )
-            except UnknownPlacement as exc:
-                # A new revision deleted a subscribed placement: keep deciding the others.
-                assert self.placements is not None
-                self.placements = [p for p in self.placements if p not in exc.keys]
-                await self._send_locked(
-                    "error", code=exc.code, message=exc.message, details=exc.details
-                )
-                result = await self._evaluate(
-                    self.consent, self.signals, self.context, self.placements, at_least
-                )
-            if await self._push_locked(result, force=False):
+            served = None
+            if shared is not None and (key := self._shared_key()) is not None:
+                served = shared.get(key)
+            if served is None or served.result.revision < at_least:
+                served = Served.of(await self._evaluate_locked(at_least))
+                # Under the inputs it was made from (a deleted placement may have gone).
+                if shared is not None and (key := self._shared_key()) is not None:
+                    shared[key] = served
+            else:
+                # Served all the same: counted like any decision, but not timed again.
+                metrics.decisions_record(served.result.decisions, seconds=None)
+            if await self._push_locked(served, force=False):
                 metrics.push_latency_observe(time.perf_counter() - started, cause=cause)
 
-    async def _push_locked(self, result: Decisions, *, force: bool) -> bool:
-        """Send the decisions if they changed (or `force`); whether they were sent."""
-        self.revision = result.revision
-        decisions = {key: d.as_dict() for key, d in result.decisions.items()}
-        self._schedule_window_expiry()
-        if not force and decisions == self.sent:
-            return False
-        previous = self.sent or {}
-        changed = [key for key, decision in decisions.items() if previous.get(key) != decision]
-        self.sent = decisions
-        await self._send_locked(
-            "decisions", decisions=decisions, changed=changed, etag=_etag(decisions)
+    def _shared_key(self) -> tuple[Any, ...] | None:
+        if self.consent.subject_id is not None:
+            return None
+        return shared_key(
+            purposes=self.consent.purposes, context_key=self.context_key, placements=self.placements
         )
-        # Live decisions explain themselves in the privacy center like the ones over HTTP.
+
+    async def _evaluate_locked(self, at_least: int) -> Decisions:
+        try:
+            return await self._evaluate(
+                self.consent, self.signals, self.prefs, self.context, self.placements, at_least
+            )
+        except UnknownPlacement as exc:
+            # A new revision deleted a subscribed placement: keep deciding the others.
+            assert self.placements is not None
+            self.placements = [p for p in self.placements if p not in exc.keys]
+            await self._send_locked(
+                "error", code=exc.code, message=exc.message, details=exc.details
+            )
+            return await self._evaluate(
+                self.consent, self.signals, self.prefs, self.context, self.placements, at_least
+            )
+
+    async def _push_locked(self, served: Served, *, force: bool) -> bool:
+        """Send the decisions if they changed (or `force`); whether they were sent."""
+        self.revision = served.result.revision
+        self._schedule_window_expiry()
+        previous = self.sent
+        if not force and previous is not None and served.etag == previous.etag:
+            return False
+        before = previous.payload if previous is not None else {}
+        changed = [key for key, decision in served.payload.items() if before.get(key) != decision]
+        self.sent = served
+        await self._send_locked(
+            "decisions", decisions=served.payload, changed=changed, etag=served.etag
+        )
+        # Live decisions explain themselves in the privacy center like the ones over HTTP; the
+        # cache write goes on after the push, not before the next socket's.
         if self.consent.subject_id is not None and self.consent.allows("personalization"):
-            await sync_to_async(decision_log_record)(
-                consent=self.consent, decisions=result.decisions
+            self._spawn(
+                functools.partial(
+                    sync_to_async(decision_log_record),
+                    consent=self.consent,
+                    decisions=served.result.decisions,
+                )
             )
         return True
 
@@ -422,8 +434,7 @@ class DecisionConsumer(AsyncJsonWebsocketConsumer):
             "heartbeat", float(settings.TACTFUL["WS_HEARTBEAT_SECONDS"]), self._heartbeat
         )
         # Channel layers drop a group member after a day (group_expiry); a beat renews it, so
-        # a tab left open for days still gets its pushes.
-        await self.channel_layer.group_add(REVISIONS_GROUP, self.channel_name)
+        # a tab left open for days still gets its subject's pushes.
         if self.subject_id:
             await self.channel_layer.group_add(
                 subject_group_name(self.subject_id), self.channel_name

@@ -1,8 +1,13 @@
-"""The process listener: keeps this process's snapshot current for sockets, from ASGI lifespan.
+"""The process listener: keeps this process's snapshot and its open sockets current.
 
-Every process swaps its snapshot when a revision is published, even with no socket open: the
-listener joins the `revisions` group on its own channel. A broadcast can be lost (Redis pub/sub
-is at-most-once), so the listener also checks the revision every `REVISION_CHECK_SECONDS` and
+One listener per process (per event loop) hears the `revisions` broadcast, swaps the snapshot,
+then tells each local socket still behind: sockets do not join the group themselves, so a
+publish costs one channel-layer message per process, not one per socket, and the fan-out to
+1,000 sockets is one loop on the event loop with no message queue in between.
+
+The listener starts with the ASGI lifespan (so a process with no socket open swaps too), or
+with the first socket on a server without lifespan. A broadcast can be lost (Redis pub/sub is
+at-most-once), so the listener also checks the revision every `REVISION_CHECK_SECONDS` and
 re-evaluates the local sockets still behind after a full period (within two periods of the
 publication). Sockets read the snapshot through `asnapshot_current`, which never blocks the
 event loop.
@@ -28,6 +33,11 @@ from personalization.snapshot import REVISIONS_GROUP, snapshot_activate, snapsho
 
 logger = logging.getLogger(__name__)
 
+# Sockets told of a revision between two turns of the event loop.
+FAN_OUT_BATCH = 32
+# How often the listener renews its membership of the revisions group.
+GROUP_RENEW_SECONDS = 3600.0
+
 type Scope = MutableMapping[str, Any]
 type Receive = Callable[[], Awaitable[dict[str, Any]]]
 type Send = Callable[[dict[str, Any]], Awaitable[None]]
@@ -51,7 +61,11 @@ class _Live:
             weakref.WeakKeyDictionary()
         )
         self.followers: weakref.WeakSet[Any] = weakref.WeakSet()
-        # The server's event loop, while the listener runs on it.
+        # The listener's tasks on each event loop that has one.
+        self.listening: weakref.WeakKeyDictionary[
+            asyncio.AbstractEventLoop, list[asyncio.Task[None]]
+        ] = weakref.WeakKeyDictionary()
+        # The server's event loop, while the lifespan's listener runs on it.
         self.loop: asyncio.AbstractEventLoop | None = None
 
 
@@ -117,12 +131,38 @@ def snapshot_live_reset() -> None:
 
 
 def follow(follower: RevisionFollower) -> None:
-    """Let the listener tell this socket of revisions its broadcast may have missed."""
+    """Let the process listener tell this socket of new revisions (starting the listener on
+    this event loop if the server has no lifespan)."""
     _live.followers.add(follower)
+    loop = asyncio.get_running_loop()
+    if loop not in _live.listening:
+        # Ends with its loop: nothing else on a server without lifespan would stop it.
+        _live.listening[loop] = _listen()
 
 
 def unfollow(follower: RevisionFollower) -> None:
     _live.followers.discard(follower)
+
+
+async def _fan_out(snapshot: Snapshot, *, behind: int) -> None:
+    """Tell every local socket that decided before revision `behind` of `snapshot`'s revision.
+
+    One socket after another, on the event loop: a push that re-evaluates to the same decisions
+    sends nothing, and one that has work to wait for schedules it rather than holding the rest.
+    """
+    # `shared`: decisions made for one anonymous socket serve the others with the same inputs.
+    event = {"type": "revision.published", "revision": snapshot.revision, "shared": {}}
+    for told, follower in enumerate(list(_live.followers), start=1):
+        if told % FAN_OUT_BATCH == 0:
+            # The event loop writes what was sent so far (uvloop flushes writes between its
+            # iterations), so the first sockets are not held until the last one is decided.
+            await asyncio.sleep(0)
+        if follower.revision >= behind:
+            continue
+        try:
+            await follower.revision_published(event)
+        except Exception:
+            logger.exception("A socket failed to catch up with revision %s.", snapshot.revision)
 
 
 async def revision_check(*, known: int) -> Snapshot:
@@ -132,12 +172,7 @@ async def revision_check(*, known: int) -> Snapshot:
     """
     _live.fresh_until = 0.0
     snapshot = await asnapshot_current()
-    event = {"type": "revision.published", "revision": snapshot.revision}
-    for follower in [f for f in list(_live.followers) if f.revision < known]:
-        try:
-            await follower.revision_published(event)
-        except Exception:
-            logger.exception("A socket failed to catch up with revision %s.", snapshot.revision)
+    await _fan_out(snapshot, behind=known)
     return snapshot
 
 
@@ -151,6 +186,14 @@ async def _check_periodically() -> None:
             logger.exception("The periodic revision check failed; trying again next period.")
 
 
+async def _stay_in_group(layer: Any, channel: str) -> None:
+    # Channel layers drop a group member after `group_expiry` (a day by default): join again
+    # well before, so a process up for weeks still hears every broadcast.
+    while True:
+        await asyncio.sleep(GROUP_RENEW_SECONDS)
+        await layer.group_add(REVISIONS_GROUP, channel)
+
+
 async def _follow_broadcasts() -> None:
     layer = get_channel_layer()
     if layer is None:
@@ -160,10 +203,14 @@ async def _follow_broadcasts() -> None:
         try:
             channel = await layer.new_channel()
             await layer.group_add(REVISIONS_GROUP, channel)
-            while True:
-                message = await layer.receive(channel)
-                if message.get("type") == "revision.published":
-                    await asnapshot_current(at_least=int(message.get("revision", 0)))
+            async with asyncio.TaskGroup() as group:
+                group.create_task(_stay_in_group(layer, channel))
+                while True:
+                    message = await layer.receive(channel)
+                    if message.get("type") == "revision.published":
+                        revision = int(message.get("revision", 0))
+                        snapshot = await asnapshot_current(at_least=revision)
+                        await _fan_out(snapshot, behind=snapshot.revision)
         except asyncio.CancelledError:
             if channel:
                 with contextlib.suppress(Exception):
@@ -199,15 +246,25 @@ def _log_failure(future: concurrent.futures.Future[None]) -> None:
         logger.warning("Could not send a message to open sockets.", exc_info=exc)
 
 
+def _listen() -> list[asyncio.Task[None]]:
+    return [asyncio.create_task(_follow_broadcasts()), asyncio.create_task(_check_periodically())]
+
+
 @contextlib.asynccontextmanager
 async def revision_listener() -> AsyncIterator[None]:
-    """Run the listener (broadcasts and the periodic check) for the duration of the block."""
-    tasks = [asyncio.create_task(_follow_broadcasts()), asyncio.create_task(_check_periodically())]
-    _live.loop = asyncio.get_running_loop()
+    """Run the listener (broadcasts, fan-out and the periodic check) for the duration of the
+    block, unless one already runs on this event loop."""
+    loop = asyncio.get_running_loop()
+    if loop in _live.listening:
+        yield
+        return
+    tasks = _live.listening[loop] = _listen()
+    _live.loop = loop
     try:
         yield
     finally:
         _live.loop = None
+        del _live.listening[loop]
         for task in tasks:
             task.cancel()
         for task in tasks:

@@ -83,7 +83,7 @@ class _HasDecisions(Protocol):
     def decisions(self) -> Mapping[str, Decision]: ...
 
 
-def decisions_record(decisions: Mapping[str, Decision], *, seconds: float) -> None:
+def decisions_record(decisions: Mapping[str, Decision], *, seconds: float | None) -> None:
     """Count one request's decisions (by placement, reason, personalized) and its latency."""
     try:
         for decision in decisions.values():
@@ -99,7 +99,8 @@ def decisions_record(decisions: Mapping[str, Decision], *, seconds: float) -> No
                     ),
                 )
             child.inc()
-        DECISION_SECONDS.observe(seconds)
+        if seconds is not None:
+            DECISION_SECONDS.observe(seconds)
         decision_stats_record(decisions.values())
     except Exception:
         logger.warning("Could not record decision metrics.", exc_info=True)

@@ -162,18 +162,20 @@ async def adecision_for_socket(
     context: Mapping[str, Any],
     placements: Sequence[str] | None,
     signals: SignalWindow | None,
+    prefs: Mapping[str, Any] | None,
     revision: int = 0,
 ) -> Decisions:
     """The async twin of `decision_for_request` for an open socket, which keeps the subject's
-    signal window (re-read when it changes) instead of reading the store on every push.
+    signal window and preferences (read again when they change, see `socket_preferences_get`)
+    instead of reading them on every push: a push never leaves the event loop.
 
     The snapshot is at least at `revision` and is read without blocking the event loop.
     """
     attributes: dict[str, Mapping[str, Any]] = {"context": context}
     if signals is not None and signals_allowed(consent):
         attributes["signals"] = signals.attributes(now=time.time())
-    if consent.subject_id is not None and _prefs_allowed(consent):
-        attributes["prefs"] = await sync_to_async(preferences_get)(subject_id=consent.subject_id)
+    if prefs is not None and consent.subject_id is not None and _prefs_allowed(consent):
+        attributes["prefs"] = prefs
     snapshot = await asnapshot_current(at_least=revision)
     started = time.perf_counter()
     result = _decide_on(
@@ -185,3 +187,11 @@ async def adecision_for_socket(
     )
     metrics.decisions_record(result.decisions, seconds=time.perf_counter() - started)
     return result
+
+
+async def socket_preferences_get(*, consent: ConsentSnapshot) -> Mapping[str, Any] | None:
+    """The preferences an open socket keeps for `adecision_for_socket`: None unless the subject
+    granted their purpose, so they are never read without it."""
+    if consent.subject_id is None or not _prefs_allowed(consent):
+        return None
+    return await sync_to_async(preferences_get)(subject_id=consent.subject_id)

@@ -1,0 +1,80 @@
+"""The decisions socket's messages: what a client may send, and decisions as they are sent."""
+
+import hashlib
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from personalization.selectors import Decisions
+from personalization.serializers import context_problems
+
+CLOSE_TOO_BIG = 1009
+CLOSE_FLOOD = 4429
+PLACEMENT_KEY = re.compile(r"[-a-zA-Z0-9_]{1,64}")
+MAX_PLACEMENTS = 100
+SUBSCRIBE_FIELDS = frozenset({"type", "placements", "context", "token", "resume"})
+
+
+def subscribe_problems(content: dict[str, Any]) -> list[str]:
+    problems = [f"unknown field {key[:40]!r}" for key in content if key not in SUBSCRIBE_FIELDS]
+    placements = content.get("placements")
+    if placements is not None and (
+        not isinstance(placements, list)
+        or len(placements) > MAX_PLACEMENTS
+        or not all(isinstance(p, str) and PLACEMENT_KEY.fullmatch(p) for p in placements)
+    ):
+        problems.append(f"placements must be a list of at most {MAX_PLACEMENTS} placement keys")
+    if "context" in content:
+        problems.extend(context_problems(content["context"]))
+    if not isinstance(content.get("token", ""), str):
+        problems.append("token must be a string")
+    resume = content.get("resume")
+    if resume is not None and not (
+        isinstance(resume, dict)
+        and isinstance(resume.get("seq"), int)
+        and not isinstance(resume.get("seq"), bool)
+        and 0 <= resume["seq"] < 2**53
+        and isinstance(resume.get("etag"), str)
+    ):
+        problems.append('resume must be {"seq": <last seq>, "etag": <last etag>}')
+    return problems
+
+
+@dataclass(frozen=True, slots=True)
+class Served:
+    """Decisions as a socket sends them: each shaped as in `/api/v1/decide`, and their etag."""
+
+    result: Decisions
+    payload: dict[str, Any]
+    etag: str
+
+    @classmethod
+    def of(cls, result: Decisions) -> "Served":
+        payload = {key: decision.as_dict() for key, decision in result.decisions.items()}
+        etag = hashlib.blake2b(
+            orjson.dumps(payload, option=orjson.OPT_SORT_KEYS), digest_size=12
+        ).hexdigest()
+        return cls(result=result, payload=payload, etag=etag)
+
+
+# One publish's decisions for anonymous sockets, by their inputs (see `shared_key`).
+type SharedDecisions = dict[tuple[Any, ...], Served]
+
+
+def shared_key(
+    *, purposes: dict[str, bool], context_key: bytes, placements: list[str] | None
+) -> tuple[Any, ...]:
+    """What an anonymous socket's decisions depend on besides the snapshot: sockets with equal
+    keys get equal decisions, so one fan-out evaluates them once. (A subject's decisions also
+    depend on their id, which buckets experiments: those are never shared.)"""
+    return (
+        tuple(sorted(purposes.items())),
+        context_key,
+        None if placements is None else tuple(placements),
+    )
+
+
+def context_key(context: dict[str, Any]) -> bytes:
+    return orjson.dumps(context, option=orjson.OPT_SORT_KEYS)
