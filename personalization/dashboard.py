@@ -43,7 +43,7 @@ def chart_bars(slices: tuple[Slice, ...], *, k: int) -> list[Rect]:
         x = round(index * step, 1)
         when = item.start.strftime("%H:%M")
         if item.shares is None:
-            title = f"{when}: fewer than {k} decisions, not shown"
+            title = f"{when}: fewer than {k} visitors, not shown"
             rects.append(Rect(x, 0, width, CHART_HEIGHT, "suppressed", title))
             continue
         y = 0.0

@@ -83,8 +83,12 @@ class _HasDecisions(Protocol):
     def decisions(self) -> Mapping[str, Decision]: ...
 
 
-def decisions_record(decisions: Mapping[str, Decision], *, seconds: float | None) -> None:
-    """Count one request's decisions (by placement, reason, personalized) and its latency."""
+def decisions_record(
+    decisions: Mapping[str, Decision], *, seconds: float | None, subject_id: str | None = None
+) -> None:
+    """Count one request's decisions (by placement, reason, personalized) and its latency
+    (None: decisions served again without being made again); `subject_id` is the consent
+    subject they were made for, whom the dashboard counts as a visitor."""
     try:
         for decision in decisions.values():
             key = (decision.key, decision.reason.value, decision.personalized)
@@ -101,19 +105,25 @@ def decisions_record(decisions: Mapping[str, Decision], *, seconds: float | None
             child.inc()
         if seconds is not None:
             DECISION_SECONDS.observe(seconds)
-        decision_stats_record(decisions.values())
+        decision_stats_record(decisions.values(), subject_id=subject_id)
     except Exception:
         logger.warning("Could not record decision metrics.", exc_info=True)
 
 
 def decisions_observed[**P, R: _HasDecisions](func: Callable[P, R]) -> Callable[P, R]:
-    """Decorate the function where decisions are made: each call is counted and timed."""
+    """Decorate the function where decisions are made: each call is counted and timed, for the
+    subject in its `subject_id` keyword argument."""
 
     @functools.wraps(func)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         started = time.perf_counter()
         result = func(*args, **kwargs)
-        decisions_record(result.decisions, seconds=time.perf_counter() - started)
+        subject_id = kwargs.get("subject_id")
+        decisions_record(
+            result.decisions,
+            seconds=time.perf_counter() - started,
+            subject_id=subject_id if isinstance(subject_id, str) else None,
+        )
         return result
 
     return wrapper

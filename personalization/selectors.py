@@ -185,7 +185,9 @@ async def adecision_for_socket(
         attributes=attributes,
         placements=placements,
     )
-    metrics.decisions_record(result.decisions, seconds=time.perf_counter() - started)
+    metrics.decisions_record(
+        result.decisions, seconds=time.perf_counter() - started, subject_id=consent.subject_id
+    )
     return result
 
 

@@ -1,1 +1,2 @@
-"""Decision statistics for the marketer's dashboard: outcome counts per placement and 5 minutes."""
+"""Decision statistics for the marketer's dashboard: outcomes and distinct visitors per placement
+and 5 minutes."""

@@ -24,6 +24,7 @@ from tests.faults.live import (
     RedisServer,
     Server,
     TcpProxy,
+    free_port,
     load,
     manage,
     metric,
@@ -39,6 +40,7 @@ PUBLISH = (
     "Revision; services.placement_set_enabled(placement=Placement.objects.get(key="
     "'recommendations'), enabled=False); print(Revision.objects.latest().number)"
 )
+LATEST = "from personalization.models import Revision; print(Revision.objects.latest().number)"
 EVENT = orjson.dumps({"events": [{"type": "product_view", "properties": {"category": "shoes"}}]})
 
 
@@ -70,6 +72,13 @@ def revision_of(server: Server) -> int:
 def serves(server: Server, revision: int) -> Callable[[], bool]:
     def check() -> bool:
         return revision_of(server) == revision
+
+    return check
+
+
+def ready_again(server: Server) -> Callable[[], bool]:
+    def check() -> bool:
+        return httpx.get(f"{server.base}/readyz", timeout=10).status_code == 200
 
     return check
 
@@ -117,17 +126,50 @@ def test_redis_stopped_under_load__decisions_go_on_then_catch_up_without_restart
                 ready = httpx.get(f"{server.base}/readyz", timeout=10)
                 assert ready.status_code == 503
                 assert ready.json()["checks"]["redis"]["ok"] is False
-            # When a revision is published while Redis is down, then Redis comes back empty
+            # When a revision is published while Redis is down (no broadcast, no cached number)
             newer = int(manage(env, "shell", "-c", PUBLISH).split()[-1])
-            assert all(revision_of(s) == known for s in started)
-            redis.start()
-            # Then every process serves it, without a restart, and is ready again
+            assert newer > known
+            # Then every process finds it in the database at its periodic check
             for server in started:
-                wait_until(serves(server, newer), f"{server.base} at r{newer}")
-                assert httpx.get(f"{server.base}/readyz", timeout=10).status_code == 200
+                wait_until(serves(server, newer), f"{server.base} at r{newer} without Redis")
+            # When Redis comes back empty
+            redis.start()
+            # Then every process still serves it, without a restart, and is ready again
+            for server in started:
+                assert revision_of(server) == newer
+                wait_until(ready_again(server), f"{server.base} ready again")
             assert still_running(started, pids)
     finally:
         redis.stop()
+
+
+def test_process_started_with_redis_stopped__decides_from_the_database_configuration(tmp_path):
+    # Given the demo published in a SQLite file, and a Redis that is down when the process starts
+    seeded = server_env(
+        DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}", TACTFUL_VAR_DIR=str(tmp_path)
+    )
+    seeded.pop("REDIS_URL", None)
+    manage(seeded, "migrate", "--no-input", "-v0")
+    manage(seeded, "seed_demo", "-v0")
+    latest = int(manage(seeded, "shell", "-c", LATEST).split()[-1])
+    stopped = {**seeded, "REDIS_URL": f"redis://127.0.0.1:{free_port()}/0"}
+    with servers(stopped, 1, tmp_path) as (server,):
+        # When its first visitors ask for decisions
+        answers = [
+            httpx.post(
+                f"{server.base}/api/v1/decide",
+                json={"placements": ["home-hero"], "context": {"device": "mobile"}},
+                timeout=10,
+            )
+            for _ in range(3)
+        ]
+        ready = httpx.get(f"{server.base}/readyz", timeout=10).json()["checks"]
+    # Then each is decided from the published configuration, not an empty stand-in
+    assert [a.status_code for a in answers] == [200, 200, 200]
+    assert {a.json()["revision"] for a in answers} == {latest}
+    assert {a.json()["decisions"]["home-hero"]["variant"] for a in answers} == {"mobile"}
+    # And readiness blames Redis only, not the snapshot
+    assert ready["snapshot"]["ok"] is True and ready["redis"]["ok"] is False
 
 
 POSTGRES = os.environ.get("DATABASE_URL", "")

@@ -10,6 +10,8 @@ import pytest
 
 from consent.services import consent_update, preferences_update, subject_create
 from consent.tokens import subject_token_sign
+from personalization.models import Revision
+from personalization.snapshot import _holder, snapshot_reset
 from personalization.stats.services import decision_stats_reset
 from tests.faults.outages import redis_down
 from tests.observability.samples import sample
@@ -133,6 +135,26 @@ def test_events__redis_stopped__503_and_the_rate_limit_degrades(
     assert response.status_code == 503
     assert response.json()["error"]["code"] == "service_unavailable"
     assert sample("tactful_degraded_total", component="rate_limit") == rate_limit_before + 1
+
+
+def test_snapshot__redis_stopped_at_process_start__loaded_from_the_database(
+    client, demo, settings, monkeypatch
+):
+    # Given a process starting (no snapshot yet) while Redis is stopped
+    redis_down(settings, monkeypatch)
+    snapshot_reset()
+    latest = Revision.objects.latest().number
+    # When its first visitor asks for a decision
+    response = post(
+        client, "/api/v1/decide", {"placements": ["home-hero"], "context": {"device": "mobile"}}
+    )
+    # Then the configuration came from the database, not an empty stand-in
+    assert response.status_code == 200
+    assert response.json()["revision"] == latest
+    assert response.json()["decisions"]["home-hero"]["variant"] == "mobile"
+    # And the process holds it until the next periodic check, instead of retrying every request
+    assert _holder.snapshot is not None and _holder.snapshot.revision == latest
+    assert _holder.next_check > 0
 
 
 def test_dashboard_counts__redis_stopped__kept_pending_and_decisions_served(

@@ -8,6 +8,8 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 
+from consent.services import consent_update, subject_create
+from consent.tokens import subject_token_sign
 from personalization import services
 from personalization.dashboard import CHART_HEIGHT, chart_bars
 from personalization.engine import Decision, Reason
@@ -134,11 +136,11 @@ def test_flush__store_down__counts_kept_and_delivered_later(monkeypatch):
     real_add = store.add
     calls = []
 
-    def flaky(counts):
+    def flaky(counts, visitors=None):
         calls.append(counts)
         if len(calls) == 1:
             raise DecisionStatsError("down")
-        real_add(counts)
+        real_add(counts, visitors)
 
     monkeypatch.setattr(store, "add", flaky)
     # When the first decision's flush fails, and a later flush succeeds
@@ -194,8 +196,11 @@ def test_chart_bars__suppressed_and_shown_slices():
     assert sum(b.height for b in shown) == CHART_HEIGHT
 
 
-def decide(client, body):
-    return client.post("/api/v1/decide", data=orjson.dumps(body), content_type="application/json")
+def decide(client, body, token=""):
+    headers = {"X-Tactful-Subject": token} if token else {}
+    return client.post(
+        "/api/v1/decide", data=orjson.dumps(body), content_type="application/json", headers=headers
+    )
 
 
 def test_dashboard__served_decisions__shares_and_history_for_the_marketer(
@@ -219,7 +224,7 @@ def test_dashboard__served_decisions__shares_and_history_for_the_marketer(
     hero = html.split('data-placement="home-hero"')[1].split('data-placement="')[0]
     assert "<td>3</td>" in hero and "<td>100.0 %</td>" in hero
     recs = html.split('data-placement="recommendations"')[1].split('data-placement="')[0]
-    assert "fewer than 3 decisions, not shown" in recs
+    assert "fewer than 3 visitors, not shown" in recs
     assert "<td>1</td>" not in recs
     # And the history says who changed what
     history = html.split('id="revision-history"')[1]
@@ -227,6 +232,49 @@ def test_dashboard__served_decisions__shares_and_history_for_the_marketer(
     assert "<td>admin</td>" in history
     assert "changed recommendations" in history
     assert "added free-shipping-banner, home-hero, recommendations" in history
+
+
+def subject_token(capture) -> str:
+    """A visitor who made a consent choice (so their decisions have a consent subject)."""
+    with capture(execute=True):
+        subject = subject_create()
+        consent_update(subject=subject, purposes={"personalization": False}, source="api")
+    return subject_token_sign(subject.public_id)
+
+
+def hero_html(admin_client) -> str:
+    html = admin_client.get("/admin/personalization/placement/dashboard/").content.decode()
+    return html.split('data-placement="home-hero"')[1].split('data-placement="')[0]
+
+
+def test_dashboard__one_visitor_reloading__not_shown_until_k_visitors(
+    client, admin_client, demo, settings, django_capture_on_commit_callbacks
+):
+    # Given k = 3 and one visitor with a consent choice who asks for home-hero 5 times
+    settings.TACTFUL = {**settings.TACTFUL, "REPORT_MIN_GROUP": 3}
+    first = subject_token(django_capture_on_commit_callbacks)
+    for _ in range(5):
+        decide(client, {"placements": ["home-hero"]}, first)
+    # When the marketer opens the dashboard
+    # Then five decisions of one person are not shown
+    assert "fewer than 3 visitors, not shown" in hero_html(admin_client)
+    assert "<td>5</td>" not in hero_html(admin_client)
+    # When two more visitors come
+    for _ in range(2):
+        decide(
+            client, {"placements": ["home-hero"]}, subject_token(django_capture_on_commit_callbacks)
+        )
+    # Then the group of three visitors (seven decisions) is shown
+    hero = hero_html(admin_client)
+    assert "<td>7</td>" in hero
+    assert "fewer than 3 visitors" not in hero.split("</table>")[0]
+
+
+def test_dashboard__page__explains_who_counts_as_a_visitor(admin_client, db):
+    html = admin_client.get("/admin/personalization/placement/dashboard/").content.decode()
+    explanation = html.split('id="k-anonymity"')[1].split("</p>")[0]
+    assert "counts once however many" in explanation
+    assert "never made a choice" in explanation
 
 
 def test_dashboard__staff_without_permission__403(client, db):
