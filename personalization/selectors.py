@@ -102,6 +102,23 @@ def decision_evaluate(
     )
 
 
+def decision_preview(
+    *,
+    subject_id: str | None,
+    granted: Iterable[str],
+    attributes: Mapping[str, Mapping[str, Any]],
+) -> Decisions:
+    """Decide every placement for the admin's sample visitor, as `decision_evaluate` would for a
+    real one; served to nobody, so neither counted in the metrics nor on the dashboard."""
+    return _decide_on(
+        snapshot_current(),
+        subject_id=subject_id,
+        granted=granted,
+        attributes=attributes,
+        placements=None,
+    )
+
+
 def _decide_on(
     snapshot: Snapshot,
     *,

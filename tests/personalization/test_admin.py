@@ -1,6 +1,7 @@
 """The marketer's admin: validation, rules inline, Preview and rollback."""
 
 import json
+import time
 from typing import Any
 
 import pytest
@@ -8,6 +9,9 @@ from django.urls import reverse
 
 from personalization import services
 from personalization.models import Placement, Revision, Rule, Segment
+from personalization.stats.services import decision_stats_flush
+from personalization.stats.store import decision_stats_store
+from tests.observability.samples import sample
 
 pytestmark = pytest.mark.django_db
 
@@ -63,6 +67,16 @@ def placement_form(placement: Placement, **extra: Any) -> dict[str, Any]:
     return data
 
 
+HERO_DEFAULT = {"placement": "home-hero", "reason": "CONSENT_REQUIRED", "personalized": "false"}
+
+
+def dashboard_count(placement: str) -> int:
+    """Decisions of `placement` in the dashboard's store, this process's pending ones included."""
+    decision_stats_flush()
+    counts = decision_stats_store().read(since=0, until=int(time.time()) + 3600)
+    return sum(sum(outcomes.values()) for (_, key), outcomes in counts.items() if key == placement)
+
+
 def preview(client, **fields: Any):
     data = {"context": "{}", "prefs": "{}", "signals": "{}", "subject_id": "preview-visitor"}
     data.update(fields)
@@ -95,6 +109,17 @@ def test_admin_preview__prefs_without_consent__not_used(marketer, demo):
     # Then the preference is not used, as for a real visitor
     hero = response.context["result"].decisions["home-hero"]
     assert hero.reason == "CONSENT_REQUIRED"
+
+
+def test_admin_preview__sample_visitor__not_counted_as_served(marketer, demo):
+    # Given the decisions counted so far, in the metrics and on the dashboard
+    before = sample("tactful_decisions_total", **HERO_DEFAULT), dashboard_count("home-hero")
+    # When a marketer previews a visitor
+    assert preview(marketer, context='{"device": "desktop"}').status_code == 200
+    # Then nothing was served: neither counts it
+    assert (sample("tactful_decisions_total", **HERO_DEFAULT), dashboard_count("home-hero")) == (
+        before
+    )
 
 
 def test_admin_preview__bad_json__form_error(marketer, demo):
