@@ -1,11 +1,14 @@
-"""Project-wide DRF plumbing: orjson parsing and rendering, body limits and the one error shape."""
+"""Project-wide DRF plumbing: orjson, body limits, strict JSON fields and the one error shape."""
 
 from collections.abc import Mapping
 from typing import Any
 
 import orjson
 from django.conf import settings
-from rest_framework import exceptions, status
+from django.db import DatabaseError
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
+from drf_spectacular.utils import Direction, OpenApiResponse, inline_serializer
+from rest_framework import exceptions, serializers, status
 from rest_framework.parsers import BaseParser
 from rest_framework.renderers import BaseRenderer
 from rest_framework.response import Response
@@ -66,6 +69,80 @@ class OrjsonRenderer(BaseRenderer):
         if data is None:
             return b""
         return orjson.dumps(data, option=orjson.OPT_NON_STR_KEYS)
+
+
+class StrictCharField(serializers.CharField):
+    """A JSON string taken as sent: a number is not text, and whitespace is not trimmed."""
+
+    default_error_messages = {"invalid": "Must be a string."}
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("trim_whitespace", False)
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return data
+
+
+class StrictIntegerField(serializers.IntegerField):
+    """A JSON integer and nothing else: "1", 1.0 or true are not one."""
+
+    def to_internal_value(self, data: Any) -> int:
+        if isinstance(data, bool) or not isinstance(data, int):
+            self.fail("invalid")
+        return data
+
+
+class RegistryFieldSchema(OpenApiSerializerFieldExtension):
+    """The schema of a field whose values a registry holds, as they are when it is generated.
+
+    With no registry to read (a deploy check before `migrate`, the database down), the schema
+    falls back to the field's shape alone.
+    """
+
+    def registry_schema(self) -> dict[str, Any] | None:
+        """The field's schema from the registry; None when the registry cannot tell."""
+        raise NotImplementedError
+
+    def map_serializer_field(self, auto_schema: Any, direction: Direction) -> dict[str, Any]:
+        try:
+            schema = self.registry_schema()
+        except DatabaseError:
+            schema = None
+        if schema is None:
+            return dict(
+                auto_schema._map_serializer_field(self.target, direction, bypass_extensions=True)
+            )
+        return schema
+
+
+ERROR_SCHEMA = inline_serializer(
+    "Error",
+    {
+        "error": inline_serializer(
+            "ErrorBody",
+            {
+                "code": serializers.CharField(),
+                "message": serializers.CharField(),
+                "details": serializers.JSONField(required=False),
+            },
+        )
+    },
+)
+
+# What any endpoint that reads a JSON body may answer before its own validation.
+BODY_ERRORS = {
+    413: OpenApiResponse(
+        ERROR_SCHEMA,
+        description="The body is over TACTFUL_MAX_BODY_BYTES (payload_too_large).",
+    ),
+    415: OpenApiResponse(
+        ERROR_SCHEMA,
+        description="The body is not application/json (unsupported_media_type).",
+    ),
+}
 
 
 def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:

@@ -1,8 +1,10 @@
 """Consent APIs: consent, preferences, and the subject's export and erasure."""
 
 from dataclasses import asdict
+from typing import Any
 
 from django.db import transaction
+from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
@@ -11,7 +13,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.api import error_body
+from config.api import BODY_ERRORS, ERROR_SCHEMA, error_body
 from consent.exceptions import ConsentRequired, NoSubject
 from consent.models import Subject
 from consent.selectors import (
@@ -61,7 +63,25 @@ _SUBJECT_PARAMETERS = [
         description="Signed subject token from a PUT response (other clients).",
     ),
 ]
-_NO_SUBJECT = OpenApiResponse(description="No valid subject token: nobody to act on.")
+_NO_SUBJECT = OpenApiResponse(
+    ERROR_SCHEMA, description="No valid subject token: nobody to act on (no_subject)."
+)
+# An endpoint that needs the database (or Redis) when it cannot be reached: the middleware answers
+# this, with Retry-After. (GET /consent fails closed to necessary-only instead.)
+_UNAVAILABLE = OpenApiResponse(
+    ERROR_SCHEMA,
+    description="The database or Redis cannot be reached just now (service_unavailable).",
+)
+
+
+class _RequiredBodySchema(AutoSchema):
+    """A request body that is required, though none of its fields is on its own."""
+
+    def _get_request_body(self, direction: str = "request") -> dict[str, Any] | None:
+        body: dict[str, Any] | None = super()._get_request_body(direction)
+        if body:
+            body["required"] = True
+        return body
 
 
 class SubjectApi(APIView):
@@ -79,6 +99,8 @@ def _subject_required(request: Request) -> Subject:
 
 
 class ConsentApi(SubjectApi):
+    schema = _RequiredBodySchema()
+
     @extend_schema(
         tags=["consent"],
         summary="The consent that applies to this request",
@@ -110,9 +132,12 @@ class ConsentApi(SubjectApi):
         responses={
             200: ConsentUpdatedSerializer,
             400: OpenApiResponse(
+                ERROR_SCHEMA,
                 description="Malformed body, unknown purpose or notice version, an undecodable "
-                "TC string, or refusal of an always-on purpose; nothing is written."
+                "TC string, or refusal of an always-on purpose; nothing is written.",
             ),
+            **BODY_ERRORS,
+            503: _UNAVAILABLE,
         },
     )
     def put(self, request: Request) -> Response:
@@ -161,7 +186,7 @@ class PreferencesApi(SubjectApi):
         tags=["preferences"],
         summary="The visitor's explicit preferences and the allowed values",
         parameters=_SUBJECT_PARAMETERS,
-        responses={200: PreferencesSerializer},
+        responses={200: PreferencesSerializer, 503: _UNAVAILABLE},
     )
     def get(self, request: Request) -> Response:
         subject = subject_for_request(request)
@@ -181,11 +206,16 @@ class PreferencesApi(SubjectApi):
         responses={
             200: PreferencesSerializer,
             400: OpenApiResponse(
+                ERROR_SCHEMA,
                 description="Malformed body, a key or value outside the registry "
                 "(unknown_preference), or one touching a sensitive category (sensitive_data); "
-                "nothing is written."
+                "nothing is written.",
             ),
-            409: OpenApiResponse(description="personalization is not granted (consent_required)."),
+            409: OpenApiResponse(
+                ERROR_SCHEMA, description="personalization is not granted (consent_required)."
+            ),
+            **BODY_ERRORS,
+            503: _UNAVAILABLE,
         },
     )
     def put(self, request: Request) -> Response:
@@ -208,7 +238,7 @@ class SubjectExportApi(SubjectApi):
         tags=["subject"],
         summary="Everything held about this subject (GDPR Art. 15 and 20)",
         parameters=_SUBJECT_PARAMETERS,
-        responses={200: SubjectExportSerializer, 404: _NO_SUBJECT},
+        responses={200: SubjectExportSerializer, 404: _NO_SUBJECT, 503: _UNAVAILABLE},
     )
     def get(self, request: Request) -> Response:
         response = Response(subject_export(subject=_subject_required(request)))
@@ -231,7 +261,11 @@ class SubjectEraseApi(SubjectApi):
         responses={
             200: ErasureReceiptSerializer,
             404: _NO_SUBJECT,
-            503: OpenApiResponse(description="A part could not be erased (erasure_incomplete)."),
+            503: OpenApiResponse(
+                ERROR_SCHEMA,
+                description="A part could not be erased (erasure_incomplete, with the receipt in "
+                "details), or the database or Redis cannot be reached (service_unavailable).",
+            ),
         },
     )
     def delete(self, request: Request) -> Response:

@@ -2,10 +2,20 @@
 
 from typing import Any
 
+from django.core.validators import RegexValidator
+from drf_spectacular.extensions import OpenApiSerializerExtension
+from drf_spectacular.utils import Direction, extend_schema_field
 from rest_framework import serializers
 
+from config.api import RegistryFieldSchema, StrictCharField, StrictIntegerField
 from consent.models import Source
+from consent.selectors import notices_published, preference_specs, purpose_list
 from consent.tcf import MAX_LENGTH
+
+# A custom OpenAPI format: a string that `consent.tcf.tc_string_decode` decodes.
+TC_STRING_FORMAT = "iab-tcf-v2-tc-string"
+PREFERENCE_MAX_VALUES = 50
+PREFERENCE_VALUE_LENGTH = 50
 
 
 class StrictBooleanField(serializers.BooleanField):
@@ -19,25 +29,73 @@ class StrictBooleanField(serializers.BooleanField):
         return data
 
 
+class PurposesField(serializers.DictField):
+    """Purpose key → granted, for at least one purpose of the registry."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(child=StrictBooleanField(), allow_empty=False, **kwargs)
+
+
+class PurposesFieldSchema(RegistryFieldSchema):
+    """The purposes of the registry; always-on ones only as true."""
+
+    target_class = PurposesField
+
+    def registry_schema(self) -> dict[str, Any]:
+        properties = {
+            purpose.key: {"type": "boolean", "description": purpose.name}
+            | ({"enum": [True]} if purpose.always_on else {})
+            for purpose in purpose_list()
+        }
+        return {
+            "type": "object",
+            "properties": properties,
+            "additionalProperties": False,
+            "minProperties": 1,
+        }
+
+
+@extend_schema_field(
+    {"type": "string", "format": TC_STRING_FORMAT, "minLength": 1, "maxLength": MAX_LENGTH}
+)
+class TcStringField(StrictCharField):
+    """An IAB TCF v2 TC string: whether it decodes is the format's business, not a pattern's."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(max_length=MAX_LENGTH, **kwargs)
+
+
+class NoticeVersionField(StrictIntegerField):
+    """The version of a published notice."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        # The largest version the database can hold; a bigger one is a 400, not a 500.
+        super().__init__(min_value=1, max_value=2_147_483_647, **kwargs)
+
+
+class NoticeVersionFieldSchema(RegistryFieldSchema):
+    """The published notice versions."""
+
+    target_class = NoticeVersionField
+
+    def registry_schema(self) -> dict[str, Any]:
+        versions = sorted(notices_published().values_list("version", flat=True))
+        # With no notice published, no version is acceptable.
+        return {"type": "integer", "enum": versions} if versions else {"not": {}}
+
+
 class ConsentUpdateSerializer(serializers.Serializer[Any]):
-    purposes = serializers.DictField(
-        child=StrictBooleanField(),
-        allow_empty=False,
+    purposes = PurposesField(
         required=False,
         help_text="Purpose key → granted. Purposes left out keep their current state.",
     )
-    tc_string = serializers.CharField(
+    tc_string = TcStringField(
         required=False,
-        max_length=MAX_LENGTH,
-        trim_whitespace=False,
         help_text="An IAB TCF v2 TC string from the host's CMP, stored verbatim. The visitor's "
         "own choices in Tactful take precedence over it.",
     )
-    notice_version = serializers.IntegerField(
+    notice_version = NoticeVersionField(
         required=False,
-        min_value=1,
-        # The largest version the database can hold; a bigger one is a 400, not a 500.
-        max_value=2_147_483_647,
         help_text="The notice version shown to the visitor; default: the one in force.",
     )
     # `source` and `label` are also attributes of DRF's Field: the stubs see a clash, DRF does not.
@@ -46,9 +104,9 @@ class ConsentUpdateSerializer(serializers.Serializer[Any]):
         default=Source.API.value,
         help_text="Where the choice was made: a banner of the host page, or another client.",
     )
-    control = serializers.RegexField(
-        r"^[a-z0-9-]{1,50}$",
+    control = StrictCharField(
         required=False,
+        validators=[RegexValidator(r"\A[a-z0-9-]{1,50}\Z")],
         help_text='Which control was used, e.g. "accept-all", "reject-all", "toggle".',
     )
 
@@ -56,6 +114,16 @@ class ConsentUpdateSerializer(serializers.Serializer[Any]):
         if "purposes" not in attrs and "tc_string" not in attrs:
             raise serializers.ValidationError({"purposes": "This field is required."})
         return attrs
+
+
+class ConsentUpdateSchema(OpenApiSerializerExtension):
+    """Says what `ConsentUpdateSerializer.validate` checks: purposes, a TC string, or both."""
+
+    target_class = ConsentUpdateSerializer
+
+    def map_serializer(self, auto_schema: Any, direction: Direction) -> dict[str, Any]:
+        schema = auto_schema._map_serializer(self.target, direction, bypass_extensions=True)
+        return schema | {"anyOf": [{"required": ["purposes"]}, {"required": ["tc_string"]}]}
 
 
 class ConsentStateSerializer(serializers.Serializer[Any]):
@@ -86,9 +154,44 @@ class ConsentUpdatedSerializer(ConsentStateSerializer):
     )
 
 
+class PreferencesField(serializers.DictField):
+    """Preference key → chosen values, from the preference registry."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        values = serializers.ListField(
+            child=StrictCharField(max_length=PREFERENCE_VALUE_LENGTH),
+            max_length=PREFERENCE_MAX_VALUES,
+        )
+        super().__init__(child=values, **kwargs)
+
+
+class PreferencesFieldSchema(RegistryFieldSchema):
+    """The registry's keys and values; one value (any number of times) for a single key."""
+
+    target_class = PreferencesField
+
+    def registry_schema(self) -> dict[str, Any]:
+        properties = {}
+        for key, spec in preference_specs().items():
+            values = [value for value, _ in spec.options]
+            schema: dict[str, Any] = {
+                "type": "array",
+                "maxItems": PREFERENCE_MAX_VALUES,
+                "description": spec.label,
+            }
+            if not values:
+                schema["maxItems"] = 0
+            elif spec.multiple:
+                schema["items"] = {"type": "string", "enum": values}
+            else:
+                # The same value any number of times is still one choice.
+                schema["anyOf"] = [{"items": {"type": "string", "enum": [v]}} for v in values]
+            properties[key] = schema
+        return {"type": "object", "properties": properties, "additionalProperties": False}
+
+
 class PreferencesUpdateSerializer(serializers.Serializer[Any]):
-    preferences = serializers.DictField(
-        child=serializers.ListField(child=serializers.CharField(max_length=50), max_length=50),
+    preferences = PreferencesField(
         help_text='Key → chosen values, e.g. {"interests": ["outdoor"]}; [] clears a key; '
         "keys left out keep their values.",
     )

@@ -1,22 +1,6 @@
-"""What every public endpoint shares: visitor identity by subject token, and the error schema."""
+"""What every public endpoint shares: visitor identity by subject token, never by a session."""
 
-from drf_spectacular.utils import inline_serializer
-from rest_framework import serializers
 from rest_framework.views import APIView
-
-ERROR_SCHEMA = inline_serializer(
-    "Error",
-    {
-        "error": inline_serializer(
-            "ErrorBody",
-            {
-                "code": serializers.CharField(),
-                "message": serializers.CharField(),
-                "details": serializers.JSONField(required=False),
-            },
-        )
-    },
-)
 
 
 class PublicApi(APIView):

@@ -1,11 +1,12 @@
 """The native decision API: POST /api/v1/decide."""
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from config.api import BODY_ERRORS, ERROR_SCHEMA
 from consent.selectors import consent_for_request
-from personalization.apis.base import ERROR_SCHEMA, PublicApi
+from personalization.apis.base import PublicApi
 from personalization.decision_log import decision_log_record
 from personalization.selectors import decision_for_request
 from personalization.serializers import (
@@ -18,7 +19,15 @@ class DecideApi(PublicApi):
     @extend_schema(
         operation_id="decide",
         request=DecideRequestSerializer,
-        responses={200: DecideResponseSerializer, 400: ERROR_SCHEMA, 413: ERROR_SCHEMA},
+        responses={
+            200: DecideResponseSerializer,
+            400: OpenApiResponse(
+                ERROR_SCHEMA,
+                description="Malformed body (invalid, parse_error), or a placement that the "
+                "published revision does not have (unknown_placement).",
+            ),
+            **BODY_ERRORS,
+        },
         summary="Decide placements for the current visitor",
     )
     def post(self, request: Request) -> Response:

@@ -2,28 +2,87 @@
 
 from typing import Any
 
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import extend_schema, extend_schema_field, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from config.api import BODY_ERRORS, ERROR_SCHEMA
 from consent.selectors import consent_for_request
 from personalization import metrics
-from personalization.apis.base import ERROR_SCHEMA, PublicApi
+from personalization.apis.base import PublicApi
 from personalization.signals.selectors import signals_allowed
 from personalization.signals.services import SignalsUnavailable, signals_record
+from personalization.signals.taxonomy import MAX_RAW_VALUE
 from personalization.throttling import EventsRateThrottle
 
 MAX_EVENTS = 50
+REJECTION_CODES = [
+    "invalid_event",
+    "unknown_type",
+    "unknown_property",
+    "invalid_value",
+    "invalid_timestamp",
+    "sensitive_data",
+]
+EVENT_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "type": {"type": "string", "description": "An event type of the admin's taxonomy."},
+        "properties": {
+            "type": "object",
+            "additionalProperties": {
+                "anyOf": [
+                    {"type": "string", "maxLength": MAX_RAW_VALUE},
+                    {"type": "integer"},
+                    {"type": "boolean"},
+                ]
+            },
+            "description": "Property keys of that event type; each value must read as a "
+            "lower-case slug (letters, digits, - and _; at most 64).",
+        },
+        "ts": {
+            "type": "number",
+            "description": "Milliseconds since the epoch, as Date.now() gives; default: now. "
+            "At most a minute ahead, and not older than signals are kept.",
+        },
+    },
+    "required": ["type"],
+    "additionalProperties": False,
+}
+
+
+@extend_schema_field(
+    {
+        "type": "array",
+        "maxItems": MAX_EVENTS,
+        # Any value is an item: each is judged on its own when stored (never the batch's 400).
+        "items": {
+            "anyOf": [
+                EVENT_SCHEMA,
+                {
+                    "description": "Anything else, null included: not stored, and named in "
+                    "`rejected` with its reason (invalid_event...)."
+                },
+            ]
+        },
+    }
+)
+class EventsField(serializers.ListField):
+    """A batch of events, each any JSON value: one that is not a valid event is rejected alone."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(child=serializers.JSONField(allow_null=True), **kwargs)
 
 
 class EventsRequestSerializer(serializers.Serializer[Any]):
-    events = serializers.ListField(
-        child=serializers.JSONField(),
+    events = EventsField(
         max_length=MAX_EVENTS,
-        help_text='Up to 50 events: {"type": "product_view", "properties": {"category": '
-        '"shoes"}, "ts": <milliseconds since the epoch, optional>}. Types and property keys '
-        "come from the admin's event taxonomy; values become lower-case slugs.",
+        help_text=f"Up to {MAX_EVENTS} events. One is stored when its type and property keys "
+        "are in the admin's event taxonomy, its values read as slugs, its timestamp is recent and "
+        "nothing in it touches a sensitive category; any other item is rejected alone, with its "
+        "index and reason, in the 202 answer. Only the batch itself is a 400: no `events`, not a "
+        f"list, or more than {MAX_EVENTS} items.",
     )
 
 
@@ -32,8 +91,10 @@ RESPONSE_SCHEMA = inline_serializer(
     {
         "accepted": serializers.IntegerField(help_text="Events stored."),
         "dropped": serializers.IntegerField(help_text="Events not stored."),
-        "reason": serializers.CharField(
-            required=False, help_text="CONSENT_REQUIRED when nothing may be stored."
+        "reason": serializers.ChoiceField(
+            choices=["CONSENT_REQUIRED"],
+            required=False,
+            help_text="CONSENT_REQUIRED when nothing may be stored.",
         ),
         "rejected": serializers.ListField(
             required=False,
@@ -41,7 +102,7 @@ RESPONSE_SCHEMA = inline_serializer(
                 "EventRejected",
                 {
                     "index": serializers.IntegerField(),
-                    "code": serializers.CharField(),
+                    "code": serializers.ChoiceField(choices=REJECTION_CODES),
                     "message": serializers.CharField(),
                 },
             ),
@@ -59,7 +120,7 @@ class EventsApi(PublicApi):
         responses={
             202: RESPONSE_SCHEMA,
             400: ERROR_SCHEMA,
-            413: ERROR_SCHEMA,
+            **BODY_ERRORS,
             429: ERROR_SCHEMA,
             503: ERROR_SCHEMA,
         },

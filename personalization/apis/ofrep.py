@@ -18,6 +18,7 @@ from personalization.engine import Decision, Reason
 from personalization.exceptions import UnknownPlacement
 from personalization.selectors import decision_for_request
 from personalization.serializers import (
+    OfrepBulkFailureSerializer,
     OfrepBulkSerializer,
     OfrepFailureSerializer,
     OfrepRequestSerializer,
@@ -34,6 +35,11 @@ OFREP_REASONS = {
     Reason.ERROR: "ERROR",
     Reason.CONSENT_REQUIRED: "DEFAULT",
 }
+_INVALID = (
+    "PARSE_ERROR: the body is not a JSON object (or not JSON); INVALID_CONTEXT: the context is "
+    "not an object of attributes."
+)
+_TOO_LARGE = "PARSE_ERROR: the body is over TACTFUL_MAX_BODY_BYTES."
 
 
 class OfrepError(Exception):
@@ -68,6 +74,8 @@ class OfrepApi(PublicApi):
         context = body.get("context", {})
         if not isinstance(context, dict):
             raise OfrepError("INVALID_CONTEXT", "context must be a JSON object.", 400)
+        if not isinstance(context.get("targetingKey", ""), str | None):
+            raise OfrepError("INVALID_CONTEXT", "targetingKey must be a string or null.", 400)
         attributes = {k: v for k, v in context.items() if k != "targetingKey"}
         problems = context_problems(attributes)
         if problems:
@@ -102,8 +110,9 @@ class OfrepFlagApi(OfrepApi):
         request=OfrepRequestSerializer,
         responses={
             200: OfrepSuccessSerializer,
-            400: OfrepFailureSerializer,
-            404: OfrepFailureSerializer,
+            400: OpenApiResponse(OfrepFailureSerializer, description=_INVALID),
+            404: OpenApiResponse(OfrepFailureSerializer, description="FLAG_NOT_FOUND."),
+            413: OpenApiResponse(OfrepFailureSerializer, description=_TOO_LARGE),
         },
         summary="OFREP: evaluate one flag",
     )
@@ -122,7 +131,8 @@ class OfrepBulkApi(OfrepApi):
         responses={
             200: OfrepBulkSerializer,
             304: OpenApiResponse(description="Not modified (If-None-Match matched the ETag)."),
-            400: OfrepFailureSerializer,
+            400: OpenApiResponse(OfrepBulkFailureSerializer, description=_INVALID),
+            413: OpenApiResponse(OfrepBulkFailureSerializer, description=_TOO_LARGE),
         },
         summary="OFREP: evaluate every flag",
     )
