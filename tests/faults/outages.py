@@ -30,7 +30,7 @@ def redis_down(settings: Any, monkeypatch: pytest.MonkeyPatch) -> str:
     settings.REDIS_URL = url
     settings.CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "config.cache.SharedPoolRedisCache",
             "LOCATION": url,
             "KEY_PREFIX": "tactful",
             "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
