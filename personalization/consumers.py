@@ -331,16 +331,16 @@ class DecisionConsumer(AsyncJsonWebsocketConsumer):
         started = time.perf_counter()
         async with self.lock:
             served = None
-            if shared is not None and (key := self._shared_key()) is not None:
-                served = shared.get(key)
-            if served is None or served.result.revision < at_least:
+            key = self._shared_key() if shared is not None else None
+            if shared is not None and key is not None:
+                served = shared.get(key, at_least=at_least)
+                if served is not None:
+                    shared.served_again(key)
+            if served is None:
                 served = Served.of(await self._evaluate_locked(at_least))
                 # Under the inputs it was made from (a deleted placement may have gone).
                 if shared is not None and (key := self._shared_key()) is not None:
-                    shared[key] = served
-            else:
-                # Served all the same: counted like any decision, but not timed again.
-                metrics.decisions_record(served.result.decisions, seconds=None)
+                    shared.put(key, served)
             if await self._push_locked(served, force=False):
                 metrics.push_latency_observe(time.perf_counter() - started, cause=cause)
 

@@ -30,6 +30,7 @@ from django.conf import settings
 
 from personalization.engine import Snapshot
 from personalization.snapshot import REVISIONS_GROUP, snapshot_activate, snapshot_current
+from personalization.sockets import SharedDecisions
 
 logger = logging.getLogger(__name__)
 
@@ -150,8 +151,9 @@ async def _fan_out(snapshot: Snapshot, *, behind: int) -> None:
     One socket after another, on the event loop: a push that re-evaluates to the same decisions
     sends nothing, and one that has work to wait for schedules it rather than holding the rest.
     """
-    # `shared`: decisions made for one anonymous socket serve the others with the same inputs.
-    event = {"type": "revision.published", "revision": snapshot.revision, "shared": {}}
+    # Decisions made for one anonymous socket serve the others with the same inputs.
+    shared = SharedDecisions()
+    event = {"type": "revision.published", "revision": snapshot.revision, "shared": shared}
     for told, follower in enumerate(list(_live.followers), start=1):
         if told % FAN_OUT_BATCH == 0:
             # The event loop writes what was sent so far (uvloop flushes writes between its
@@ -163,6 +165,7 @@ async def _fan_out(snapshot: Snapshot, *, behind: int) -> None:
             await follower.revision_published(event)
         except Exception:
             logger.exception("A socket failed to catch up with revision %s.", snapshot.revision)
+    shared.record()
 
 
 async def revision_check(*, known: int) -> Snapshot:

@@ -84,11 +84,15 @@ class _HasDecisions(Protocol):
 
 
 def decisions_record(
-    decisions: Mapping[str, Decision], *, seconds: float | None, subject_id: str | None = None
+    decisions: Mapping[str, Decision],
+    *,
+    seconds: float | None,
+    subject_id: str | None = None,
+    times: int = 1,
 ) -> None:
-    """Count one request's decisions (by placement, reason, personalized) and its latency
-    (None: decisions served again without being made again); `subject_id` is the consent
-    subject they were made for, whom the dashboard counts as a visitor."""
+    """Count one request's decisions (by placement, reason, personalized), served `times`, and
+    its latency (None: decisions served again without being made again); `subject_id` is the
+    consent subject they were made for, whom the dashboard counts as a visitor."""
     try:
         for decision in decisions.values():
             key = (decision.key, decision.reason.value, decision.personalized)
@@ -102,10 +106,10 @@ def decisions_record(
                         personalized="true" if decision.personalized else "false",
                     ),
                 )
-            child.inc()
+            child.inc(times)
         if seconds is not None:
             DECISION_SECONDS.observe(seconds)
-        decision_stats_record(decisions.values(), subject_id=subject_id)
+        decision_stats_record(decisions.values(), subject_id=subject_id, times=times)
     except Exception:
         logger.warning("Could not record decision metrics.", exc_info=True)
 

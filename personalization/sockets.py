@@ -3,12 +3,15 @@
 import hashlib
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from personalization.selectors import Decisions
+from personalization import metrics
 from personalization.serializers import context_problems
+
+if TYPE_CHECKING:
+    from personalization.selectors import Decisions
 
 CLOSE_TOO_BIG = 1009
 CLOSE_FLOOD = 4429
@@ -46,12 +49,12 @@ def subscribe_problems(content: dict[str, Any]) -> list[str]:
 class Served:
     """Decisions as a socket sends them: each shaped as in `/api/v1/decide`, and their etag."""
 
-    result: Decisions
+    result: "Decisions"
     payload: dict[str, Any]
     etag: str
 
     @classmethod
-    def of(cls, result: Decisions) -> "Served":
+    def of(cls, result: "Decisions") -> "Served":
         payload = {key: decision.as_dict() for key, decision in result.decisions.items()}
         etag = hashlib.blake2b(
             orjson.dumps(payload, option=orjson.OPT_SORT_KEYS), digest_size=12
@@ -59,8 +62,30 @@ class Served:
         return cls(result=result, payload=payload, etag=etag)
 
 
-# One publish's decisions for anonymous sockets, by their inputs (see `shared_key`).
-type SharedDecisions = dict[tuple[Any, ...], Served]
+class SharedDecisions:
+    """One fan-out's decisions for anonymous sockets, by their inputs (see `shared_key`): made
+    for the first socket, served to the others, and counted for each of them at the end."""
+
+    def __init__(self) -> None:
+        self._served: dict[tuple[Any, ...], Served] = {}
+        self._again: dict[tuple[Any, ...], int] = {}
+
+    def get(self, key: tuple[Any, ...], *, at_least: int) -> Served | None:
+        served = self._served.get(key)
+        return served if served is not None and served.result.revision >= at_least else None
+
+    def put(self, key: tuple[Any, ...], served: Served) -> None:
+        self._served[key] = served
+
+    def served_again(self, key: tuple[Any, ...]) -> None:
+        self._again[key] = self._again.get(key, 0) + 1
+
+    def record(self) -> None:
+        """Count the decisions served again, as many times as they were: in one go, not on
+        the way to the next socket. (They were made once: they are not timed again.)"""
+        for key, times in self._again.items():
+            metrics.decisions_record(self._served[key].result.decisions, seconds=None, times=times)
+        self._again.clear()
 
 
 def shared_key(

@@ -72,10 +72,14 @@ _pending = _Pending()
 
 
 def decision_stats_record(
-    decisions: Iterable[Decision], *, subject_id: str | None = None, now: float | None = None
+    decisions: Iterable[Decision],
+    *,
+    subject_id: str | None = None,
+    now: float | None = None,
+    times: int = 1,
 ) -> None:
-    """Count decisions made for `subject_id` (None: no consent subject) in this process; flush
-    to the store when the cadence says so."""
+    """Count decisions made for `subject_id` (None: no consent subject) in this process, each
+    served `times`; flush to the store when the cadence says so."""
     now = time.time() if now is None else now
     bucket = bucket_of(now)
     visitor = None if subject_id is None else visitor_hash(subject_id)
@@ -89,9 +93,9 @@ def decision_stats_record(
             if outcomes is None:
                 outcomes = counts[key] = {}
             outcome = decision_outcome(decision)
-            outcomes[outcome] = outcomes.get(outcome, 0) + 1
+            outcomes[outcome] = outcomes.get(outcome, 0) + times
             if visitor is None:
-                outcomes[ANONYMOUS] = outcomes.get(ANONYMOUS, 0) + 1
+                outcomes[ANONYMOUS] = outcomes.get(ANONYMOUS, 0) + times
                 continue
             seen = _pending.visitors.get(key)
             if seen is None:

@@ -21,12 +21,18 @@ from personalization.lifespan import snapshot_live_reset
 from personalization.models import Placement
 from personalization.signals.taxonomy import event_taxonomy_forget
 from personalization.snapshot import REVISIONS_GROUP
+from tests.observability.samples import sample
 
 # Sockets read the database from other threads, so the test data is committed for real.
 pytestmark = pytest.mark.django_db(transaction=True)
 
 HEADERS = [(b"origin", b"http://127.0.0.1:8000"), (b"host", b"127.0.0.1:8000")]
 SPRING = {"utm_campaign": "spring-sale"}
+BANNER_DISABLED = {
+    "placement": "free-shipping-banner",
+    "reason": "DISABLED",
+    "personalized": "false",
+}
 WAIT = 3
 
 
@@ -138,6 +144,7 @@ async def test_publish__anonymous_sockets_with_the_same_inputs__decided_once(
         ]
         plain, _ = await stack.enter_async_context(subscribed(["free-shipping-banner"], {}))
         evaluations.clear()
+        served_before = sample("tactful_decisions_total", **BANNER_DISABLED)
         # When the banner is switched off
         await database_sync_to_async(banner_off)()
         pushes = [await ws.receive_json_from(timeout=WAIT) for ws in [*spring, plain]]
@@ -146,6 +153,8 @@ async def test_publish__anonymous_sockets_with_the_same_inputs__decided_once(
         assert pushed["decisions"]["free-shipping-banner"]["reason"] == "DISABLED"
     # And the engine decided once per distinct inputs, not once per socket
     assert evaluations == [None, None]
+    # While the metrics count every decision served
+    assert sample("tactful_decisions_total", **BANNER_DISABLED) == served_before + 4
 
 
 async def test_publish__subjects_with_the_same_inputs__each_decided_for_themselves(
