@@ -1,7 +1,6 @@
 """/ws/v1/decisions: decisions on subscribe, pushes only on change, protocol errors and limits."""
 
 import contextlib
-import importlib
 import time
 from collections.abc import AsyncIterator
 from typing import Any
@@ -12,51 +11,24 @@ from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
-from django.core.management import call_command
 from django.test import Client
 
 from config.asgi import application
-from consent.models import Purpose, Subject
+from consent.models import Subject
 from consent.services import consent_update, consent_withdraw, subject_create
 from consent.tokens import subject_token_sign
 from personalization import services
-from personalization.lifespan import snapshot_live_reset
 from personalization.models import Placement, Revision
 from personalization.signals.store import signal_store
-from personalization.signals.taxonomy import event_taxonomy_forget
 from personalization.signals.windows import SignalEvent
 
 # Sockets read the database from other threads, so the test data is committed for real.
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("live_process")]
 
 ORIGIN = (b"origin", b"http://127.0.0.1:8000")
 SHOES = {"type": "product_view", "properties": {"category": "shoes"}}
 # Long enough for a push to cross the channel layer (Redis when REDIS_URL is set).
 WAIT = 3
-
-
-@pytest.fixture(autouse=True)
-async def _fresh_process_state() -> AsyncIterator[None]:
-    snapshot_live_reset()
-    event_taxonomy_forget()
-    yield
-    snapshot_live_reset()
-    event_taxonomy_forget()
-    # Each test has its own event loop: drop the layer's queues and connections with it.
-    await get_channel_layer().flush()
-
-
-@pytest.fixture
-def purposes() -> None:
-    """The built-in purposes: an earlier transactional test may have flushed migrated rows."""
-    seed = importlib.import_module("consent.migrations.0002_seed_purposes")
-    for spec in seed.PURPOSES:
-        Purpose.objects.get_or_create(key=spec["key"], defaults=spec)
-
-
-@pytest.fixture
-def demo_live(purposes: None) -> None:
-    call_command("seed_demo", verbosity=0)
 
 
 @pytest.fixture

@@ -1,7 +1,6 @@
 """A publish reaches a process's sockets through its one listener, which decides once per inputs."""
 
 import contextlib
-import importlib
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -9,22 +8,18 @@ import pytest
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
-from django.apps import apps
-from django.core.management import call_command
 
 from config.asgi import application
-from consent.models import Purpose, Subject
+from consent.models import Subject
 from consent.services import consent_update, preferences_update, subject_create
 from consent.tokens import subject_token_sign
 from personalization import selectors, services
-from personalization.lifespan import snapshot_live_reset
 from personalization.models import Placement
-from personalization.signals.taxonomy import event_taxonomy_forget
 from personalization.snapshot import REVISIONS_GROUP
 from tests.observability.samples import sample
 
 # Sockets read the database from other threads, so the test data is committed for real.
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("live_process")]
 
 HEADERS = [(b"origin", b"http://127.0.0.1:8000"), (b"host", b"127.0.0.1:8000")]
 SPRING = {"utm_campaign": "spring-sale"}
@@ -34,26 +29,6 @@ BANNER_DISABLED = {
     "personalized": "false",
 }
 WAIT = 3
-
-
-@pytest.fixture(autouse=True)
-async def _fresh_process_state() -> AsyncIterator[None]:
-    snapshot_live_reset()
-    event_taxonomy_forget()
-    yield
-    snapshot_live_reset()
-    event_taxonomy_forget()
-    await get_channel_layer().flush()
-
-
-@pytest.fixture
-def demo_live() -> None:
-    # An earlier transactional test may have flushed the migrated purposes and interests.
-    seed = importlib.import_module("consent.migrations.0002_seed_purposes")
-    for spec in seed.PURPOSES:
-        Purpose.objects.get_or_create(key=spec["key"], defaults=spec)
-    importlib.import_module("consent.migrations.0004_seed_notice_interests_groups").seed(apps, None)
-    call_command("seed_demo", verbosity=0)
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 
 import asyncio
 import contextlib
-import importlib
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -13,16 +12,13 @@ from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
 from django.core.cache import cache
-from django.core.management import call_command
 
 from config.asgi import application
-from consent.models import Purpose
 from personalization.lifespan import (
     group_send_soon,
     lifespan_app,
     revision_check,
     revision_listener,
-    snapshot_live_reset,
 )
 from personalization.models import Revision
 from personalization.selectors import config_document
@@ -34,37 +30,17 @@ from personalization.snapshot import (
 )
 
 # Sockets read the database from other threads, so the test data is committed for real.
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("live_process")]
 
 WAIT = 3
 
 
-@pytest.fixture(autouse=True)
-async def _fresh_process_state() -> AsyncIterator[None]:
-    snapshot_live_reset()
-    yield
-    snapshot_live_reset()
-    await get_channel_layer().flush()
-
-
 @pytest.fixture
-def purposes() -> None:
-    """The built-in purposes: an earlier transactional test may have flushed migrated rows."""
-    seed = importlib.import_module("consent.migrations.0002_seed_purposes")
-    for spec in seed.PURPOSES:
-        Purpose.objects.get_or_create(key=spec["key"], defaults=spec)
-
-
-@pytest.fixture
-def demo_live(purposes: None) -> None:
-    call_command("seed_demo", verbosity=0)
-
-
-@pytest.fixture
-def demo_checked_often(purposes: None, settings: Any) -> None:
-    """The demo in a process that checks for new revisions every 50 ms."""
+def demo_checked_often(settings: Any, request: pytest.FixtureRequest) -> None:
+    """The demo in a process that checks for new revisions every 50 ms (set first: publishing
+    the demo schedules the snapshot's next check with it)."""
     settings.TACTFUL = {**settings.TACTFUL, "REVISION_CHECK_SECONDS": 0.05}
-    call_command("seed_demo", verbosity=0)
+    request.getfixturevalue("demo_live")
 
 
 def revision_behind_the_process_back(*, disable: str) -> int:
