@@ -3,10 +3,12 @@
 Both endpoints are loaded in one run, interleaved, with wrk on one core and the server (one
 uvicorn worker) pinned to the other. Reports requests/s and p99 of each and their ratios.
 Run: .venv/bin/python benchmarks/bench_http.py [--seconds 10] [--connections 16]
-Needs wrk (Debian: apt-get install wrk). With DATABASE_URL / REDIS_URL set it runs against them.
+Needs wrk (Debian: apt-get install wrk). With DATABASE_URL (PostgreSQL) it runs on a throw-away
+database of that server, dropped afterwards; with REDIS_URL, on that Redis.
 """
 
 import argparse
+import contextlib
 import os
 import re
 import secrets
@@ -16,8 +18,12 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
+
+import psycopg
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
@@ -51,6 +57,27 @@ def server_env(var_dir: str) -> dict[str, str]:
         PYTHONPATH=str(ROOT),
     )
     return env
+
+
+@contextlib.contextmanager
+def throwaway_database() -> Iterator[str | None]:
+    """A new database on the PostgreSQL server of DATABASE_URL, dropped afterwards, so that the
+    harness never writes to a real one; None in the embedded mode (SQLite in the temporary
+    directory)."""
+    url = os.environ.get("DATABASE_URL", "")
+    if not url.startswith("postgres"):
+        yield None
+        return
+    name = f"tactful_bench_{secrets.token_hex(4)}"
+    parts = urllib.parse.urlsplit(url)
+    admin_url = parts._replace(path="/postgres").geturl()
+    with psycopg.connect(admin_url, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield parts._replace(path=f"/{name}").geturl()
+    finally:
+        with psycopg.connect(admin_url, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def wrk(url: str, seconds: int, connections: int, script: Path) -> tuple[float, float]:
@@ -92,7 +119,14 @@ def main() -> None:
     if not shutil.which("wrk"):
         raise SystemExit("wrk is needed: apt-get install wrk")
     var_dir = tempfile.mkdtemp(prefix="tactful-bench-")
-    env = server_env(var_dir)
+    with throwaway_database() as database_url:
+        env = server_env(var_dir)
+        if database_url:
+            env["DATABASE_URL"] = database_url
+        measure(args, var_dir, env)
+
+
+def measure(args: argparse.Namespace, var_dir: str, env: dict[str, str]) -> None:
     manage = [PYTHON, str(ROOT / "manage.py")]
     subprocess.run([*manage, "migrate", "--no-input", "-v0"], env=env, check=True, cwd=ROOT)
     subprocess.run([*manage, "seed_demo", "-v0"], env=env, check=True, cwd=ROOT)

@@ -27,14 +27,12 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.parse
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import orjson
-import psycopg
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.asyncio.server import ServerConnection, serve
 from websockets.typing import Origin
@@ -42,7 +40,7 @@ from websockets.typing import Origin
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.bench_http import free_port, server_env  # noqa: E402
+from benchmarks.bench_http import free_port, server_env, throwaway_database  # noqa: E402
 
 PYTHON = sys.executable
 ADMIN_PASSWORD = secrets.token_urlsafe(16)
@@ -56,27 +54,6 @@ SPRING = {"utm_campaign": "spring-sale"}
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
-
-
-@contextlib.contextmanager
-def throwaway_database() -> Iterator[str | None]:
-    """A new database on the PostgreSQL server of DATABASE_URL, dropped afterwards, so that the
-    harness never writes to a real one; None in the embedded mode (SQLite in the temporary
-    directory)."""
-    url = os.environ.get("DATABASE_URL", "")
-    if not url.startswith("postgres"):
-        yield None
-        return
-    name = f"tactful_bench_{secrets.token_hex(4)}"
-    parts = urllib.parse.urlsplit(url)
-    admin_url = parts._replace(path="/postgres").geturl()
-    with psycopg.connect(admin_url, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield parts._replace(path=f"/{name}").geturl()
-    finally:
-        with psycopg.connect(admin_url, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def bench_env(var_dir: str, layer: str | None, database_url: str | None) -> dict[str, str]:
