@@ -1,9 +1,11 @@
-"""The Redis cache backend with one client (and connection pool) per process, not per request."""
+"""The Redis cache backend with one client (and connection pool) per process, not per request;
+and an atomic "raise to at least" that plain cache calls cannot express."""
 
 import threading
 from typing import Any
 
 import redis
+from django.core.cache import caches
 from django.core.cache.backends.redis import RedisCache, RedisCacheClient
 from django.utils.functional import cached_property
 
@@ -59,3 +61,30 @@ class SharedPoolRedisCache(RedisCache):
                     _clients[self._client_key] = client
                 client = _clients[self._client_key]
         return client
+
+
+# Raise the integer at KEYS[1] to ARGV[1], never lower it; keep it ARGV[2] seconds.
+_SET_MAX = """
+local current = tonumber(redis.call('GET', KEYS[1]) or '0') or 0
+local value = tonumber(ARGV[1])
+if value > current then current = value end
+redis.call('SET', KEYS[1], current, 'EX', ARGV[2])
+return current
+"""
+_set_max_lock = threading.Lock()
+
+
+def cache_set_max(key: str, value: int, *, timeout: int) -> int:
+    """Raise the integer cached at `key` to `value`, atomically and never lowering it; the value
+    now cached. Several processes may publish out of order: the largest always wins."""
+    backend = caches["default"]
+    if isinstance(backend, RedisCache):
+        # Django stores integers as plain Redis integers, so the script and `cache.get` agree.
+        full_key = backend.make_and_validate_key(key)
+        client = backend._cache.get_client(full_key, write=True)
+        return int(client.eval(_SET_MAX, 1, full_key, value, timeout))
+    # One process (the embedded mode's local-memory cache): a lock is enough.
+    with _set_max_lock:
+        current = max(int(backend.get(key) or 0), value)
+        backend.set(key, current, timeout)
+        return current

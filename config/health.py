@@ -50,9 +50,9 @@ def _redis_client(url: str) -> redis.Redis:
 
 def database_check() -> dict[str, Any]:
     """The database answers; the latest published revision it holds."""
-    from personalization.selectors import revision_latest_number
+    from personalization.snapshot import revision_latest_stored
 
-    return {"latest_revision": revision_latest_number()}
+    return {"latest_revision": revision_latest_stored()}
 
 
 def snapshot_loaded() -> int | None:

@@ -19,7 +19,6 @@ from consent.models import Subject
 from consent.selectors import (
     GPC_HEADER,
     PreferenceSpec,
-    consent_for_request,
     preference_specs,
     preferences_stored,
     subject_export,
@@ -35,8 +34,11 @@ from consent.serializers import (
     SubjectExportSerializer,
 )
 from consent.services import (
+    consent_for_request,
+    consent_record_gpc,
     consent_record_tcf,
     consent_update,
+    gpc_of,
     preferences_update,
     subject_create,
     subject_erase,
@@ -46,7 +48,7 @@ from consent.tokens import (
     SUBJECT_COOKIE,
     SUBJECT_HEADER,
     subject_cookie_clear,
-    subject_cookie_set,
+    subject_token_issue,
 )
 
 _SUBJECT_PARAMETERS = [
@@ -148,6 +150,9 @@ class ConsentApi(SubjectApi):
         # One transaction: a choice that fails validation leaves no subject behind either.
         with transaction.atomic():
             subject = subject_for_request(request) or subject_create()
+            if gpc_of(request):
+                # Before the choice: an advertising grant over the API does not outrank GPC.
+                snapshot = consent_record_gpc(subject=subject)
             if decoded is not None:
                 snapshot = consent_record_tcf(
                     subject=subject,
@@ -164,7 +169,7 @@ class ConsentApi(SubjectApi):
                     notice_version=data.get("notice_version"),
                 )
         response = Response()
-        token = subject_cookie_set(response, subject.public_id)
+        token = subject_token_issue(response, subject.public_id, snapshot.version)
         response.data = ConsentUpdatedSerializer({**asdict(snapshot), "token": token}).data
         return response
 
@@ -230,7 +235,10 @@ class PreferencesApi(SubjectApi):
         values = preferences_update(
             subject=subject, preferences=serializer.validated_data["preferences"]
         )
-        return Response({"preferences": values, "available": _available(preference_specs())})
+        response = Response({"preferences": values, "available": _available(preference_specs())})
+        subject.refresh_from_db(fields=["consent_version"])
+        subject_token_issue(response, subject.public_id, subject.consent_version)
+        return response
 
 
 class SubjectExportApi(SubjectApi):

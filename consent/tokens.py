@@ -1,4 +1,11 @@
-"""Subject identity on requests: a signed, expiring token in a cookie or a header."""
+"""Subject identity on requests: a signed, expiring token in a cookie or a header.
+
+A token names the subject's public id and the consent version the subject had when the token
+was issued: whoever holds the token of a newer version than a cached consent record knows that
+record is stale (see `consent.selectors.state`). Every consent write answers with a new token.
+"""
+
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.core import signing
@@ -10,36 +17,57 @@ SUBJECT_COOKIE = "tactful_subject"
 SUBJECT_HEADER = "X-Tactful-Subject"
 # A dedicated salt so that no other signed value of the project can pass for a subject token.
 _SALT = "tactful.consent.subject"
+# Public ids are URL-safe base64 (no dot): "<public id>.<consent version>".
+_VERSION_SEPARATOR = "."
+
+
+@dataclass(frozen=True, slots=True)
+class SubjectToken:
+    """What a valid token says: who the subject is, and at which consent version it was issued."""
+
+    public_id: str
+    version: int = 0
 
 
 def _max_age() -> int:
     return int(settings.TACTFUL["SUBJECT_TOKEN_MAX_AGE"])
 
 
-def subject_token_sign(public_id: str) -> str:
-    return signing.TimestampSigner(salt=_SALT).sign(public_id)
+def subject_token_sign(public_id: str, version: int = 0) -> str:
+    return signing.TimestampSigner(salt=_SALT).sign(f"{public_id}{_VERSION_SEPARATOR}{version}")
 
 
-def subject_token_read(token: str | None) -> str | None:
-    """The public id in a valid token; None for a missing, forged, tampered or expired one."""
+def subject_token_read(token: str | None) -> SubjectToken | None:
+    """What a valid token says; None for a missing, forged, tampered or expired one."""
     if not token:
         return None
     try:
-        return signing.TimestampSigner(salt=_SALT).unsign(token, max_age=_max_age())
+        value = signing.TimestampSigner(salt=_SALT).unsign(token, max_age=_max_age())
     except (signing.BadSignature, ValueError):
         return None
+    public_id, _, version = value.rpartition(_VERSION_SEPARATOR)
+    if not public_id or not version.isdigit():
+        return None
+    return SubjectToken(public_id=public_id, version=int(version))
 
 
-def subject_id_from_request(request: HttpRequest | Request) -> str | None:
+def subject_token_from_request(request: HttpRequest | Request) -> SubjectToken | None:
     """The subject of a request: the cookie first (browsers), then the header (other clients)."""
     return subject_token_read(request.COOKIES.get(SUBJECT_COOKIE)) or subject_token_read(
         request.headers.get(SUBJECT_HEADER)
     )
 
 
-def subject_cookie_set(response: HttpResponseBase, public_id: str) -> str:
-    """Set the subject cookie on `response` and return the token it carries."""
-    token = subject_token_sign(public_id)
+def subject_id_from_request(request: HttpRequest | Request) -> str | None:
+    token = subject_token_from_request(request)
+    return token.public_id if token is not None else None
+
+
+def subject_token_issue(response: HttpResponseBase, public_id: str, version: int) -> str:
+    """Give the client a new token, after a change of the subject: as the cookie (browsers) and
+    the `X-Tactful-Subject` response header (other clients); the token."""
+    token = subject_token_sign(public_id, version)
+    response[SUBJECT_HEADER] = token
     response.set_cookie(
         SUBJECT_COOKIE,
         token,

@@ -25,7 +25,6 @@ from consent.precedence import GPC_RECONSENT_CONTROL
 from consent.selectors import (
     ConsentSnapshot,
     consent_events_for,
-    consent_for_request,
     export_sections,
     gpc_conflict,
     notice_current,
@@ -39,13 +38,16 @@ from consent.selectors import (
     subject_get,
 )
 from consent.services import (
+    consent_for_request,
+    consent_record_gpc,
     consent_update,
     erasure_keeps_consent_proof,
+    gpc_of,
     preferences_update,
     subject_create,
     subject_erase,
 )
-from consent.tokens import subject_cookie_clear, subject_cookie_set
+from consent.tokens import subject_cookie_clear, subject_token_issue
 
 # The day Tactful's handling of the GPC signal last changed (`/.well-known/gpc.json`).
 GPC_LAST_UPDATE = "2026-11-24"
@@ -133,7 +135,9 @@ def consent_choose(request: HttpRequest) -> HttpResponse:
     # One transaction: a choice that fails leaves no subject behind either.
     with transaction.atomic():
         subject = subject_for_request(request) or subject_create()
-        consent_update(
+        if gpc_of(request):
+            consent_record_gpc(subject=subject)
+        snapshot = consent_update(
             subject=subject,
             purposes=form.choices(),
             source=Source.PRIVACY_CENTER,
@@ -141,7 +145,7 @@ def consent_choose(request: HttpRequest) -> HttpResponse:
         )
     messages.success(request, "Your choices are saved. They apply from the next page you see.")
     response = redirect("privacy-center")
-    subject_cookie_set(response, subject.public_id)
+    subject_token_issue(response, subject.public_id, snapshot.version)
     return response
 
 
@@ -153,14 +157,16 @@ def gpc_reconsent(request: HttpRequest) -> HttpResponse:
         form.add_error(None, "There is no Global Privacy Control signal to override.")
     if not form.is_valid() or subject is None:
         return _center(request, status=400, gpc_form=form)
-    consent_update(
+    snapshot = consent_update(
         subject=subject,
         purposes={ADVERTISING: True},
         source=Source.PRIVACY_CENTER,
         control=GPC_RECONSENT_CONTROL,
     )
     messages.success(request, "Advertising and sharing are allowed, as you asked.")
-    return redirect("privacy-center")
+    response = redirect("privacy-center")
+    subject_token_issue(response, subject.public_id, snapshot.version)
+    return response
 
 
 @require_POST
@@ -180,7 +186,10 @@ def preferences_save(request: HttpRequest) -> HttpResponse:
         form.add_error(None, exc.message)
         return _center(request, status=exc.status_code, preferences_form=form)
     messages.success(request, "Your preferences are saved.")
-    return redirect("privacy-center")
+    response = redirect("privacy-center")
+    subject.refresh_from_db(fields=["consent_version"])
+    subject_token_issue(response, subject.public_id, subject.consent_version)
+    return response
 
 
 @require_GET

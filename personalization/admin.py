@@ -23,7 +23,7 @@ from personalization.models import (
     Segment,
     Variant,
 )
-from personalization.selectors import decision_preview
+from personalization.serving import decisions_preview
 
 
 class PublishingAdmin(admin.ModelAdmin[Any]):
@@ -123,7 +123,7 @@ class PlacementAdmin(PublishingAdmin):
         result = None
         if request.method == "POST" and form.is_valid():
             data = form.cleaned_data
-            result = decision_preview(
+            result = decisions_preview(
                 subject_id=data["subject_id"] or None,
                 granted=["necessary", *data["purposes"]],
                 attributes={

@@ -1,40 +1,7 @@
-"""The live decisions websocket, `/ws/v1/decisions`: decisions at once, then pushes on change.
+"""The live decisions websocket, `/ws/v1/decisions` (protocol: `contracts/websocket.md`).
 
-Protocol (JSON text frames). Every server message carries `type`, `revision` (the snapshot the
-decisions were made from) and `seq` (per connection, +1 for every server message).
-
-Client → server:
-- `{"type": "subscribe", "placements": [...], "context": {...}, "token": "...",
-  "resume": {"seq": n, "etag": "..."}}` — all but `type` optional. `placements` as in
-  `/api/v1/decide` (all when omitted), `context` the `context.*` attributes. The visitor is
-  the `tactful_subject` cookie of the handshake, else the signed subject `token` of the first
-  subscribe (the value of `X-Tactful-Subject`); without a valid one, contextual decisions only.
-  Answered at once by `decisions` (or `resumed`). Subscribing again replaces placements and
-  context; the subject of a connection never changes.
-- `{"type": "context", "context": {...}}` — replace the context; pushes if decisions change.
-- `{"type": "ping"}` — answered by `pong`.
-
-Server → client:
-- `{"type": "decisions", "revision", "seq", "decisions": {key: decision}, "changed": [...],
-  "etag"}` — every subscribed decision, shaped as in `/api/v1/decide`; `changed` names those
-  that differ from the previous message. Pushed only when a decision changed, after: a new
-  revision (publish or rollback), a consent or preference change of the subject (withdrawal
-  serves the defaults at once), new signals of the subject, a context update, an event leaving
-  a signal window, or the subject's erasure (back to anonymous).
-- `{"type": "resumed", "revision", "seq", "etag"}` — answer to a subscribe with `resume`
-  whose `etag` equals the current decisions' etag: the client's copy is current.
-- `{"type": "heartbeat", "revision", "seq"}` — every `TACTFUL_WS_HEARTBEAT_SECONDS`.
-- `{"type": "pong", "revision", "seq"}`.
-- `{"type": "error", "revision", "seq", "code", "message", "details"?}` — an invalid message
-  (`invalid_json`, `invalid_message`, `unknown_type`, `binary_frame`, `subscribe_first`,
-  `unknown_placement`, `subject_mismatch`); the connection stays open.
-
-Resume: after a reconnect, send `resume` with the last `seq` and `etag` received: numbering
-goes on from that `seq`, and the decisions are sent again only if they differ.
-
-Close codes: 1009 — a message over `TACTFUL_WS_MAX_MESSAGE_BYTES`; 4429 — more messages than
-`TACTFUL_WS_MESSAGE_BURST` at once or `TACTFUL_WS_MESSAGES_PER_SECOND` sustained. A handshake
-from an Origin that is not an allowed host is refused (HTTP 403).
+Transport only: decisions are served by `personalization.serving`, consent is resolved by
+`consent.services`, revisions and lost messages are caught up by `personalization.lifespan`.
 """
 
 import asyncio
@@ -42,31 +9,24 @@ import functools
 import logging
 import random
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 import orjson
-from asgiref.sync import sync_to_async
 from channels.consumer import get_handler_name
-from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 from django.http.cookie import parse_cookie
 
-from consent.models import ADVERTISING
-from consent.selectors import (
-    ConsentSnapshot,
-    consent_deny_all,
-    consent_state_get,
-    subject_group_name,
-)
-from consent.tokens import SUBJECT_COOKIE, subject_token_read
+from consent.selectors import ConsentSnapshot, consent_deny_all, subject_group_name
+from consent.services import aconsent_for
+from consent.tokens import SUBJECT_COOKIE, SubjectToken, subject_token_read
+from consent.versions import consent_version_known
 from personalization import metrics
-from personalization.decision_log import decision_log_record
 from personalization.exceptions import UnknownPlacement
 from personalization.lifespan import follow, unfollow
-from personalization.selectors import Decisions, adecision_for_socket, socket_preferences_get
 from personalization.serializers import context_problems
+from personalization.serving import ConsentOutdated, Decisions, adecisions_serve
 from personalization.signals.selectors import asignals_window_get, signals_allowed
 from personalization.signals.windows import SignalWindow
 from personalization.sockets import (
@@ -82,32 +42,45 @@ from personalization.throttling import MessageBucket
 
 logger = logging.getLogger(__name__)
 
+type Job = Callable[[], Coroutine[Any, Any, None]]
+
+
+class _Open:
+    count = 0
+
 
 class DecisionConsumer(AsyncJsonWebsocketConsumer):
     """One visitor's socket: keeps their consent, signal window and context, pushes changes."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.subject_id: str | None = None
+        self.token: SubjectToken | None = None
         self.gpc = False
         self.consent: ConsentSnapshot = consent_deny_all()
         self.signals: SignalWindow | None = None
-        self.prefs: Mapping[str, Any] | None = None
         self.context: dict[str, Any] = {}
         self.context_key = context_key(self.context)
         self.placements: list[str] | None = None
-        self.opened = False
-        self.subscribed = False
-        self.revision = 0
-        self.seq = 0
+        self.opened = self.closing = self.released = self.subscribed = False
+        self.revision = self.seq = 0
         self.sent: Served | None = None
         self.lock = asyncio.Lock()
         self.timers: dict[str, asyncio.TimerHandle] = {}
         self.tasks: set[asyncio.Task[None]] = set()
 
-    # Connection -------------------------------------------------------------------------
+    # Connection: one way in, one way out ------------------------------------------------
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        # Whatever ends the connection (a close, a disconnect, an error), it is released once.
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            await self._release()
 
     async def connect(self) -> None:
+        if _Open.count >= int(settings.TACTFUL["WS_MAX_SOCKETS"]):
+            await self.close()  # before accepting: the handshake is refused (HTTP 403)
+            return
         headers = dict(self.scope.get("headers", []))
         cookies = parse_cookie(headers.get(b"cookie", b"").decode("latin-1"))
         self.gpc = headers.get(b"sec-gpc") == b"1"
@@ -117,6 +90,7 @@ class DecisionConsumer(AsyncJsonWebsocketConsumer):
         )
         await self.accept()
         self.opened = True
+        _Open.count += 1
         metrics.websocket_opened()
         await self._identify(subject_token_read(cookies.get(SUBJECT_COOKIE)))
         follow(self)
@@ -125,29 +99,48 @@ class DecisionConsumer(AsyncJsonWebsocketConsumer):
         period = float(tactful["WS_HEARTBEAT_SECONDS"])
         self._schedule("heartbeat", period * random.uniform(0.5, 1.0), self._heartbeat)
 
+    async def close(self, code: int | bool | None = None, reason: str | None = None) -> None:
+        if not self.closing:
+            self.closing = True
+            await super().close(code=code, reason=reason)
+
     async def disconnect(self, code: int) -> None:
+        await self._release()
+
+    async def _release(self) -> None:
+        if self.released:
+            return
+        self.released = True
         if self.opened:
+            _Open.count -= 1
             metrics.websocket_closed()
         unfollow(self)
         for timer in self.timers.values():
             timer.cancel()
         for task in self.tasks:
             task.cancel()
-        if self.subject_id:
-            await self.channel_layer.group_discard(
-                subject_group_name(self.subject_id), self.channel_name
-            )
+        if self.token is not None:
+            try:
+                await self.channel_layer.group_discard(
+                    subject_group_name(self.token.public_id), self.channel_name
+                )
+            except Exception:
+                logger.warning("Could not leave a subject's group.", exc_info=True)
 
-    async def _identify(self, subject_id: str | None) -> None:
+    async def _identify(self, token: SubjectToken | None) -> None:
         # Join the subject's group before reading its state, so no change falls in between.
-        if subject_id:
-            self.subject_id = subject_id
-            await self.channel_layer.group_add(subject_group_name(subject_id), self.channel_name)
+        if token is not None:
+            self.token = token
+            await self.channel_layer.group_add(
+                subject_group_name(token.public_id), self.channel_name
+            )
 
     async def dispatch(self, message: dict[str, Any]) -> None:
         # Channels closes stale database connections before every handler, a thread hop per
         # message that costs more than the push itself; this consumer reaches the database only
-        # through database_sync_to_async, which closes them on its own.
+        # through threads of its own, which close them on their own.
+        if self.released or (self.closing and message["type"] != "websocket.disconnect"):
+            return
         handler = getattr(self, get_handler_name(message), None)
         if handler is None:
             raise ValueError(f"No handler for message type {message['type']}")
@@ -172,57 +165,54 @@ class DecisionConsumer(AsyncJsonWebsocketConsumer):
         except orjson.JSONDecodeError as exc:
             await self._error("invalid_json", f"Malformed JSON: {exc}")
             return
-        await self.receive_json(content)
-
-    async def receive_json(self, content: Any, **kwargs: Any) -> None:
         kind = content.get("type") if isinstance(content, dict) else None
         if kind == "subscribe":
             await self._subscribe(content)
-        elif kind == "ping":
-            await self._send("pong")
         elif kind == "context":
             await self._context(content)
+        elif kind == "ping":
+            await self._send("pong")
         else:
             await self._error(
                 "unknown_type", 'Messages are objects of "type" subscribe, context or ping.'
             )
 
     async def _subscribe(self, content: dict[str, Any]) -> None:
-        problems = subscribe_problems(content)
-        if problems:
+        if problems := subscribe_problems(content):
             await self._error("invalid_message", "The subscribe message is not valid.", problems)
             return
-        token_subject = subject_token_read(content.get("token"))
-        if token_subject and self.subject_id and token_subject != self.subject_id:
-            await self._error(
-                "subject_mismatch", "This connection belongs to another visitor; reconnect."
-            )
-            return
-        if token_subject and not self.subject_id:
-            await self._identify(token_subject)
-        consent = await database_sync_to_async(consent_state_get)(subject_id=self.subject_id)
-        signals = await self._signals_for(consent)
-        prefs = await socket_preferences_get(consent=consent)
-        placements = content.get("placements")
-        context = content.get("context", self.context)
+        token = subject_token_read(content.get("token"))
+        if token is not None and self.token is not None:
+            if token.public_id != self.token.public_id:
+                await self._error(
+                    "subject_mismatch", "This connection belongs to another visitor; reconnect."
+                )
+                return
+            self.token = max(token, self.token, key=lambda t: t.version)
+        elif token is not None:
+            await self._identify(token)
+        consent = await aconsent_for(token=self.token, gpc=self.gpc)
+        signals = await self._window(consent)
         resume = content.get("resume")
         async with self.lock:
+            previous = self.consent, self.signals, self.context, self.placements
+            self.consent, self.signals = consent, signals
+            self.context = content.get("context", self.context)
+            self.placements = content.get("placements")
             try:
-                result = await self._evaluate(consent, signals, prefs, context, placements)
+                served = Served.of(await self._serve())
             except UnknownPlacement as exc:
+                self.consent, self.signals, self.context, self.placements = previous
                 await self._send_locked(
                     "error", code=exc.code, message=exc.message, details=exc.details
                 )
                 return
-            self.consent, self.signals, self.prefs = consent, signals, prefs
-            self.context, self.placements = context, placements
-            self.context_key = context_key(context)
+            self.context_key = context_key(self.context)
             self.subscribed = True
-            served = Served.of(result)
             if resume is not None:
                 self.seq = max(self.seq, resume["seq"])
                 if resume["etag"] == served.etag:
-                    self.revision, self.sent = result.revision, served
+                    self.revision, self.sent = served.result.revision, served
                     self._schedule_window_expiry()
                     await self._send_locked("resumed", etag=resume["etag"])
                     return
@@ -240,7 +230,7 @@ class DecisionConsumer(AsyncJsonWebsocketConsumer):
         self.context_key = context_key(self.context)
         await self._refresh("context")
 
-    # Channel-layer events ---------------------------------------------------------------
+    # Channel-layer events (and the process listener) ------------------------------------
 
     async def revision_published(self, event: dict[str, Any]) -> None:
         """From the process listener, which tells its sockets one after another and lends them
@@ -255,107 +245,88 @@ class DecisionConsumer(AsyncJsonWebsocketConsumer):
         await self._refresh("revision", at_least=revision, shared=event.get("shared"))
 
     async def consent_changed(self, event: dict[str, Any]) -> None:
-        purposes = event.get("purposes")
-        if not self.subscribed or not isinstance(purposes, dict) or not self.subject_id:
-            return
-        consent = ConsentSnapshot(
-            subject_id=self.subject_id, purposes=dict(purposes), gpc=self.consent.gpc
-        )
-        # Withdrawal drops the window and the preferences before anything is evaluated:
-        # nothing of them is used again.
-        self.signals, self.prefs = None, None
-        self.consent = consent
-        self.signals = await self._signals_for(consent)
-        self.prefs = await socket_preferences_get(consent=consent)
-        await self._refresh("consent")
-
-    async def preferences_changed(self, event: dict[str, Any]) -> None:
-        if self.subscribed:
-            self.prefs = await socket_preferences_get(consent=self.consent)
-            await self._refresh("preferences")
+        """The subject's consent or preferences changed (to `version`): read them again."""
+        if self.token is not None and int(event.get("version", 0)) > self.consent.version:
+            await self._reload(int(event["version"]))
+            if self.subscribed:
+                await self._refresh("consent")
 
     async def signals_changed(self, event: dict[str, Any]) -> None:
         if self.subscribed and signals_allowed(self.consent):
-            self.signals = await self._signals_for(self.consent)
+            self.signals = await self._window(self.consent)
             await self._refresh("signals")
 
     async def subject_erased(self, event: dict[str, Any]) -> None:
-        if self.subject_id:
-            await self.channel_layer.group_discard(
-                subject_group_name(self.subject_id), self.channel_name
-            )
-        self.subject_id = None
-        self.consent = consent_deny_all()
-        self.signals, self.prefs = None, None
+        if self.token is None:
+            return
+        await self.channel_layer.group_discard(
+            subject_group_name(self.token.public_id), self.channel_name
+        )
+        self.token, self.signals = None, None
+        self.consent = await aconsent_for(token=None, gpc=self.gpc)
         if self.subscribed:
             await self._refresh("consent")
 
-    # Evaluation and sending -------------------------------------------------------------
+    # Serving and sending ----------------------------------------------------------------
 
-    async def _signals_for(self, consent: ConsentSnapshot) -> SignalWindow | None:
+    async def _reload(self, version: int) -> None:
+        """Read the subject's consent again, at `version` at least; drop the signal window
+        first, and read it again only if the new consent allows it."""
+        assert self.token is not None
+        self.signals = None
+        self.token = SubjectToken(self.token.public_id, max(self.token.version, version))
+        consent = await aconsent_for(token=self.token, gpc=self.gpc)
+        if consent.subject_id is None:
+            await self.subject_erased({"type": "subject.erased"})
+            return
+        self.consent, self.signals = consent, await self._window(consent)
+
+    async def _window(self, consent: ConsentSnapshot) -> SignalWindow | None:
         if consent.subject_id is None or not signals_allowed(consent):
             return None
         return await asignals_window_get(subject_id=consent.subject_id)
 
-    def _with_gpc(self, consent: ConsentSnapshot) -> ConsentSnapshot:
-        if not self.gpc or not consent.purposes.get(ADVERTISING):
-            return consent
-        return ConsentSnapshot(
-            subject_id=consent.subject_id,
-            purposes={**consent.purposes, ADVERTISING: False},
-            gpc=True,
-        )
-
-    async def _evaluate(
-        self,
-        consent: ConsentSnapshot,
-        signals: SignalWindow | None,
-        prefs: Mapping[str, Any] | None,
-        context: dict[str, Any],
-        placements: list[str] | None,
-        at_least: int = 0,
-    ) -> Decisions:
-        return await adecision_for_socket(
-            consent=self._with_gpc(consent),
-            context=context,
-            placements=placements,
-            signals=signals,
-            prefs=prefs,
-            revision=at_least,
-        )
+    async def _serve(self, at_least: int = 0) -> Decisions:
+        """Serve the socket's decisions; its consent first, if this process knows it changed."""
+        while True:
+            try:
+                return await adecisions_serve(
+                    consent=self.consent,
+                    context=self.context,
+                    placements=self.placements,
+                    signals=self.signals,
+                    at_least=at_least,
+                )
+            except ConsentOutdated:
+                assert self.token is not None
+                await self._reload(consent_version_known(self.token.public_id))
 
     async def _refresh(
         self, cause: str, at_least: int = 0, shared: SharedDecisions | None = None
     ) -> None:
-        """Re-evaluate with what the socket holds; push only if a decision changed."""
+        """Serve again with what the socket holds; push only if a decision changed."""
         started = time.perf_counter()
         async with self.lock:
-            served = None
-            key = self._shared_key() if shared is not None else None
-            if shared is not None and key is not None:
-                served = shared.get(key, at_least=at_least)
-                if served is not None:
-                    shared.served_again(key)
-            if served is None:
-                served = Served.of(await self._evaluate_locked(at_least))
-                # Under the inputs it was made from (a deleted placement may have gone).
-                if shared is not None and (key := self._shared_key()) is not None:
+            key = None
+            if shared is not None and self.consent.subject_id is None:
+                key = shared_key(
+                    purposes=self.consent.purposes,
+                    context_key=self.context_key,
+                    placements=self.placements,
+                )
+            served = shared.get(key, at_least=at_least) if shared and key else None
+            if shared and key and served is not None:
+                shared.served_again(key)
+            else:
+                served = Served.of(await self._serve_known(at_least))
+                if shared and key:
                     shared.put(key, served)
             if await self._push_locked(served, force=False):
                 metrics.push_latency_observe(time.perf_counter() - started, cause=cause)
 
-    def _shared_key(self) -> tuple[Any, ...] | None:
-        if self.consent.subject_id is not None:
-            return None
-        return shared_key(
-            purposes=self.consent.purposes, context_key=self.context_key, placements=self.placements
-        )
-
-    async def _evaluate_locked(self, at_least: int) -> Decisions:
+    async def _serve_known(self, at_least: int) -> Decisions:
         try:
-            return await self._evaluate(
-                self.consent, self.signals, self.prefs, self.context, self.placements, at_least
-            )
+            return await self._serve(at_least)
         except UnknownPlacement as exc:
             # A new revision deleted a subscribed placement: keep deciding the others.
             assert self.placements is not None
@@ -363,9 +334,7 @@ class DecisionConsumer(AsyncJsonWebsocketConsumer):
             await self._send_locked(
                 "error", code=exc.code, message=exc.message, details=exc.details
             )
-            return await self._evaluate(
-                self.consent, self.signals, self.prefs, self.context, self.placements, at_least
-            )
+            return await self._serve(at_least)
 
     async def _push_locked(self, served: Served, *, force: bool) -> bool:
         """Send the decisions if they changed (or `force`); whether they were sent."""
@@ -380,16 +349,6 @@ class DecisionConsumer(AsyncJsonWebsocketConsumer):
         await self._send_locked(
             "decisions", decisions=served.payload, changed=changed, etag=served.etag
         )
-        # Live decisions explain themselves in the privacy center like the ones over HTTP; the
-        # cache write goes on after the push, not before the next socket's.
-        if self.consent.subject_id is not None and self.consent.allows("personalization"):
-            self._spawn(
-                functools.partial(
-                    sync_to_async(decision_log_record),
-                    consent=self.consent,
-                    decisions=served.result.decisions,
-                )
-            )
         return True
 
     async def _send(self, kind: str, **fields: Any) -> None:
@@ -397,6 +356,8 @@ class DecisionConsumer(AsyncJsonWebsocketConsumer):
             await self._send_locked(kind, **fields)
 
     async def _send_locked(self, kind: str, **fields: Any) -> None:
+        if self.closing:
+            return
         self.seq += 1
         await self.send_json({"type": kind, "revision": self.revision, "seq": self.seq, **fields})
 
@@ -412,17 +373,19 @@ class DecisionConsumer(AsyncJsonWebsocketConsumer):
 
     # Timers -----------------------------------------------------------------------------
 
-    def _schedule(self, name: str, delay: float, job: Any) -> None:
+    def _schedule(self, name: str, delay: float, job: Job) -> None:
         if (timer := self.timers.pop(name, None)) is not None:
             timer.cancel()
         self.timers[name] = asyncio.get_running_loop().call_later(delay, self._spawn, job)
 
-    def _spawn(self, job: Any) -> None:
+    def _spawn(self, job: Job) -> None:
+        if self.released:
+            return
         task = asyncio.ensure_future(self._run(job))
         self.tasks.add(task)
         task.add_done_callback(self.tasks.discard)
 
-    async def _run(self, job: Any) -> None:
+    async def _run(self, job: Job) -> None:
         try:
             await job()
         except Exception:
@@ -435,9 +398,9 @@ class DecisionConsumer(AsyncJsonWebsocketConsumer):
         )
         # Channel layers drop a group member after a day (group_expiry); a beat renews it, so
         # a tab left open for days still gets its subject's pushes.
-        if self.subject_id:
+        if self.token is not None:
             await self.channel_layer.group_add(
-                subject_group_name(self.subject_id), self.channel_name
+                subject_group_name(self.token.public_id), self.channel_name
             )
         await self._send("heartbeat")
 

@@ -12,7 +12,8 @@ from django.conf import settings
 from django.core.cache import cache
 from django.utils import timezone
 
-from consent.selectors import ConsentSnapshot
+from consent.models import PERSONALIZATION
+from consent.selectors import ConsentSnapshot, consent_still_allows
 from personalization.engine import Decision
 
 logger = logging.getLogger(__name__)
@@ -48,11 +49,12 @@ def _same(entry: Mapping[str, Any], other: Mapping[str, Any] | None) -> bool:
 def decision_log_record(*, consent: ConsentSnapshot, decisions: Mapping[str, Decision]) -> None:
     """Remember the personalized decisions just served to a subject who granted personalization.
 
-    Repeats of a placement's latest entry are not stored again.
+    Repeats of a placement's latest entry are not stored again. A withdrawal or an erasure that
+    happened meanwhile wins: the history is then deleted, not kept.
     """
     subject_id = consent.subject_id
     served = [d for d in decisions.values() if d.personalized]
-    if subject_id is None or not served or not consent.allows("personalization"):
+    if subject_id is None or not served or not consent.allows(PERSONALIZATION):
         return
     at = timezone.now().isoformat(timespec="seconds")
     try:
@@ -67,6 +69,8 @@ def decision_log_record(*, consent: ConsentSnapshot, decisions: Mapping[str, Dec
         size = int(settings.TACTFUL["DECISION_LOG_SIZE"])
         seconds = min(int(settings.TACTFUL["DECISION_LOG_SECONDS"]), HARD_MAXIMUM_SECONDS)
         cache.set(_key(subject_id), (fresh + history)[:size], seconds)
+        if not consent_still_allows(consent=consent, purpose=PERSONALIZATION):
+            cache.delete(_key(subject_id))
     except Exception:
         # The history only explains; losing an entry must never fail a decision.
         logger.warning("could not record the decision history of a subject", exc_info=True)

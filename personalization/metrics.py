@@ -6,19 +6,16 @@ With `PROMETHEUS_MULTIPROC_DIR` set (before the process starts), values live in 
 that `/metrics` merges (see `config/metrics.py`); otherwise in this process's default registry.
 """
 
-import functools
 import logging
 import re
-import time
-from collections.abc import Callable, Mapping
-from typing import Any, Protocol
+from collections.abc import Mapping
+from typing import Any
 
 from django.dispatch import receiver
 from prometheus_client import Counter, Gauge, Histogram
 
 from consent.signals import consent_changed
 from personalization.engine import Decision
-from personalization.stats.services import decision_stats_record
 
 logger = logging.getLogger(__name__)
 
@@ -78,21 +75,11 @@ def _label(value: str, allowed: frozenset[str] | None = None) -> str:
     return value if _LABEL.fullmatch(value) else "other"
 
 
-class _HasDecisions(Protocol):
-    @property
-    def decisions(self) -> Mapping[str, Decision]: ...
-
-
 def decisions_record(
-    decisions: Mapping[str, Decision],
-    *,
-    seconds: float | None,
-    subject_id: str | None = None,
-    times: int = 1,
+    decisions: Mapping[str, Decision], *, seconds: float | None, times: int = 1
 ) -> None:
     """Count one request's decisions (by placement, reason, personalized), served `times`, and
-    its latency (None: decisions served again without being made again); `subject_id` is the
-    consent subject they were made for, whom the dashboard counts as a visitor."""
+    its latency (None: decisions served again without being made again)."""
     try:
         for decision in decisions.values():
             key = (decision.key, decision.reason.value, decision.personalized)
@@ -109,28 +96,8 @@ def decisions_record(
             child.inc(times)
         if seconds is not None:
             DECISION_SECONDS.observe(seconds)
-        decision_stats_record(decisions.values(), subject_id=subject_id, times=times)
     except Exception:
         logger.warning("Could not record decision metrics.", exc_info=True)
-
-
-def decisions_observed[**P, R: _HasDecisions](func: Callable[P, R]) -> Callable[P, R]:
-    """Decorate the function where decisions are made: each call is counted and timed, for the
-    subject in its `subject_id` keyword argument."""
-
-    @functools.wraps(func)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        started = time.perf_counter()
-        result = func(*args, **kwargs)
-        subject_id = kwargs.get("subject_id")
-        decisions_record(
-            result.decisions,
-            seconds=time.perf_counter() - started,
-            subject_id=subject_id if isinstance(subject_id, str) else None,
-        )
-        return result
-
-    return wrapper
 
 
 def events_counted(*, accepted: int = 0, dropped: int = 0, reason: str = "other") -> None:
@@ -197,10 +164,14 @@ def consent_change_kind(purposes: Mapping[str, bool]) -> str:
 
 @receiver(consent_changed, dispatch_uid="personalization.metrics.consent_on_changed")
 def consent_on_changed(sender: Any, *, purposes: Mapping[str, bool], **kwargs: Any) -> None:
-    """Count the change; and its events by kind when the sender lists them (`kinds=[...]`)."""
+    """Count a change that recorded consent events, once, and its events by kind (`kinds`);
+    the sender leaves `kinds` empty for changes without events and for retried reactions."""
+    kinds = kwargs.get("kinds") or ()
+    if not kinds:
+        return
     try:
         CONSENT_CHANGES.labels(kind=consent_change_kind(purposes)).inc()
     except Exception:
         logger.warning("Could not record consent metrics.", exc_info=True)
-    for kind in kwargs.get("kinds") or ():
+    for kind in kinds:
         consent_event_counted(str(kind))

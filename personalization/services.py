@@ -6,12 +6,10 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
 from django.contrib.auth.base_user import AbstractBaseUser
-from django.core.cache import cache
 from django.db import models, transaction
 
+from config.broadcast import broadcast
 from personalization.models import (
     Experiment,
     ExperimentArm,
@@ -22,7 +20,7 @@ from personalization.models import (
     Variant,
 )
 from personalization.selectors import config_document
-from personalization.snapshot import REVISION_CACHE_KEY, REVISIONS_GROUP, snapshot_activate
+from personalization.snapshot import REVISIONS_GROUP, revision_latest_remember, snapshot_activate
 
 logger = logging.getLogger(__name__)
 
@@ -68,19 +66,11 @@ def config_batch(*, author: Author = None, message: str) -> Iterator[None]:
 
 def _announce(revision: Revision) -> None:
     snapshot_activate(revision.snapshot)
-    # Either announcement may fail without harm: other processes also check periodically.
-    try:
-        cache.set(REVISION_CACHE_KEY, revision.number, None)
-    except Exception:
-        logger.exception("could not record revision %s in the cache", revision.number)
-    try:
-        layer = get_channel_layer()
-        if layer is not None:
-            async_to_sync(layer.group_send)(
-                REVISIONS_GROUP, {"type": "revision.published", "revision": revision.number}
-            )
-    except Exception:
-        logger.exception("could not broadcast revision %s", revision.number)
+    # Neither announcement needs to succeed: other processes also check every period.
+    revision_latest_remember(revision.number)
+    broadcast(
+        REVISIONS_GROUP, {"type": "revision.published", "revision": revision.number}, wait=False
+    )
 
 
 def _save(instance: models.Model, *, author: Author, message: str) -> None:

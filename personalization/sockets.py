@@ -3,15 +3,12 @@
 import hashlib
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import orjson
 
-from personalization import metrics
 from personalization.serializers import context_problems
-
-if TYPE_CHECKING:
-    from personalization.selectors import Decisions
+from personalization.serving import Decisions, decisions_served_again
 
 CLOSE_TOO_BIG = 1009
 CLOSE_FLOOD = 4429
@@ -49,12 +46,12 @@ def subscribe_problems(content: dict[str, Any]) -> list[str]:
 class Served:
     """Decisions as a socket sends them: each shaped as in `/api/v1/decide`, and their etag."""
 
-    result: "Decisions"
+    result: Decisions
     payload: dict[str, Any]
     etag: str
 
     @classmethod
-    def of(cls, result: "Decisions") -> "Served":
+    def of(cls, result: Decisions) -> "Served":
         payload = {key: decision.as_dict() for key, decision in result.decisions.items()}
         etag = hashlib.blake2b(
             orjson.dumps(payload, option=orjson.OPT_SORT_KEYS), digest_size=12
@@ -84,7 +81,7 @@ class SharedDecisions:
         """Count the decisions served again, as many times as they were: in one go, not on
         the way to the next socket. (They were made once: they are not timed again.)"""
         for key, times in self._again.items():
-            metrics.decisions_record(self._served[key].result.decisions, seconds=None, times=times)
+            decisions_served_again(self._served[key].result, times=times)
         self._again.clear()
 
 

@@ -12,16 +12,12 @@ from django.views import View
 from django.views.decorators.cache import never_cache
 
 from consent.explain import decision_explain
-from consent.selectors import (
-    ConsentSnapshot,
-    consent_for_request,
-    preference_specs,
-    purpose_list,
-)
-from personalization.decision_log import decision_log_record
+from consent.selectors import ConsentSnapshot, preference_specs, purpose_list
+from consent.services import consent_for_request
 from personalization.engine import Decision, Reason
+from personalization.exceptions import UnknownPlacement
 from personalization.models import Segment
-from personalization.selectors import decision_for_request
+from personalization.serving import decisions_serve
 from personalization.snapshot import snapshot_current
 
 HERO, BANNER, RECOMMENDATIONS = "home-hero", "free-shipping-banner", "recommendations"
@@ -106,12 +102,14 @@ def storefront_decisions(
         key: snapshot.placements[key].default if key in known else BUILT_IN_DEFAULTS[key]
         for key in PLACEMENTS
     }
-    result = decision_for_request(consent=consent, context=context, placements=known)
-    decision_log_record(consent=consent, decisions=result.decisions)
-    decisions = {
-        key: result.decisions.get(key) or _fallback(key, defaults[key]) for key in PLACEMENTS
-    }
-    return result.revision, decisions, defaults
+    try:
+        result = decisions_serve(consent=consent, context=context, placements=known)
+        revision, served = result.revision, result.decisions
+    except UnknownPlacement:
+        # A revision without one of them was swapped in meanwhile: the defaults, this once.
+        revision, served = snapshot.revision, {}
+    decisions = {key: served.get(key) or _fallback(key, defaults[key]) for key in PLACEMENTS}
+    return revision, decisions, defaults
 
 
 def _recommended(strategy: Any) -> tuple[str, list[Product]]:

@@ -8,9 +8,14 @@ from django.core.cache import cache
 
 @pytest.fixture(autouse=True)
 def _clear_cache() -> Iterator[None]:
+    # The shared cache, and the consent versions this process learnt alongside it.
+    from consent.versions import consent_versions_forget
+
     cache.clear()
+    consent_versions_forget()
     yield
     cache.clear()
+    consent_versions_forget()
 
 
 @pytest.fixture(autouse=True)

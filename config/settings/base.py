@@ -218,6 +218,8 @@ TACTFUL = {
     "WS_MAX_MESSAGE_BYTES": env.int("TACTFUL_WS_MAX_MESSAGE_BYTES", default=16 * 1024),
     "WS_MESSAGES_PER_SECOND": env.float("TACTFUL_WS_MESSAGES_PER_SECOND", default=2.0),
     "WS_MESSAGE_BURST": env.int("TACTFUL_WS_MESSAGE_BURST", default=20),
+    # Sockets one process holds at most (about 45 KiB each); the next handshake is refused.
+    "WS_MAX_SOCKETS": env.int("TACTFUL_WS_MAX_SOCKETS", default=10_000),
     # Observability. /metrics asks for `Authorization: Bearer <token>` when a token is set.
     "METRICS_TOKEN": env.str("TACTFUL_METRICS_TOKEN", default=""),
     # /readyz: which checks (database, snapshot, redis) decide 200 or 503, and each one's budget.

@@ -11,7 +11,7 @@ from consent.models.purposes import (
     TCF_PURPOSE_IDS,
     Purpose,
 )
-from consent.models.subjects import Subject, public_id_new
+from consent.models.subjects import Subject, SubjectChange, public_id_new
 
 __all__ = [
     "ADVERTISING",
@@ -29,6 +29,7 @@ __all__ = [
     "Purpose",
     "Source",
     "Subject",
+    "SubjectChange",
     "SubjectPreferences",
     "public_id_new",
 ]

@@ -32,6 +32,40 @@ class Subject(models.Model):
         blank=True,
         help_text="When the visitor erased their data; only the consent proof is left.",
     )
+    consent_version = models.PositiveBigIntegerField(
+        default=0,
+        editable=False,
+        help_text="Bumped by every change of the subject's consent, preferences or existence: "
+        "a cached copy of an older version is stale.",
+    )
 
     def __str__(self) -> str:
         return self.public_id
+
+
+class SubjectChange(models.Model):
+    """A committed change of a subject whose reactions have not all happened yet (an outbox).
+
+    Written in the transaction of the change and deleted once every reaction succeeded: the
+    consent version published, the cached record refreshed, the data that consent no longer
+    allows deleted elsewhere, the subject's open sockets told. A reaction that fails (Redis
+    down) is retried until it succeeds, so an outage can delay a withdrawal's effects on derived
+    data but never undo it. Holds the public id, not a key: an erased subject may be gone.
+    """
+
+    class Kind(models.TextChoices):
+        CONSENT = "consent", "Consent"
+        PREFERENCES = "preferences", "Preferences"
+        ERASURE = "erasure", "Erasure"
+
+    public_id = models.CharField(max_length=32)
+    version = models.PositiveBigIntegerField()
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    created_at = models.DateTimeField(default=timezone.now)
+    attempts = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        indexes = [models.Index(fields=["created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.kind} of {self.public_id} (version {self.version})"

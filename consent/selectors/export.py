@@ -9,7 +9,7 @@ from django.utils import timezone
 from consent.models import ConsentEvent, Subject
 from consent.selectors.history import consent_events_for
 from consent.selectors.preferences import preferences_stored
-from consent.selectors.state import consent_state_get
+from consent.selectors.state import consent_resolve
 from consent.signals import subject_data_export
 
 logger = logging.getLogger(__name__)
@@ -65,7 +65,7 @@ def subject_export(*, subject: Subject) -> dict[str, Any]:
 
     A receiver that fails is listed under `unavailable` instead of failing the export.
     """
-    snapshot = consent_state_get(subject_id=subject.public_id)
+    snapshot = consent_resolve(subject_id=subject.public_id, version=subject.consent_version)
     document: dict[str, Any] = {
         "schema": EXPORT_SCHEMA,
         "generated_at": timezone.now().isoformat(),

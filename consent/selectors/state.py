@@ -1,9 +1,15 @@
-"""A subject's current consent and preferences: cached, zero queries when warm, fail-closed."""
+"""A subject's current consent and preferences: cached, zero queries when warm, fail-closed.
+
+A cached record is used only when it is at least as new as every consent version the reader
+knows of (see `consent.versions`): the request's token, the shared cache and this process.
+Otherwise, or when the cache is down, the database answers; when that fails too, only what is
+strictly necessary is granted.
+"""
 
 import logging
 import re
+from collections.abc import Collection
 from dataclasses import dataclass, field
-from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
@@ -15,6 +21,7 @@ from rest_framework.request import Request
 from consent.models import (
     ADVERTISING,
     NECESSARY,
+    PERSONALIZATION,
     ConsentState,
     NoticeVersion,
     Purpose,
@@ -23,13 +30,14 @@ from consent.models import (
 )
 from consent.precedence import ASK, GPC_RECONSENT_CONTROL, Basis, Choice, purpose_state
 from consent.tokens import subject_id_from_request
+from consent.versions import consent_version_known, consent_version_newer, version_key
 
 logger = logging.getLogger(__name__)
 
 GPC_HEADER = "Sec-GPC"
 # Bump the version when the shape of a cached value changes, so old entries are never unpickled.
-REGISTRY_CACHE_KEY = "consent:v2:registry"
-_SUBJECT_CACHE_KEY = "consent:v2:subject:{}"
+REGISTRY_CACHE_KEY = "consent:v3:registry"
+_SUBJECT_CACHE_KEY = "consent:v3:subject:{}"
 # Anything else is not one of our public ids: not looked up, not cached.
 _PUBLIC_ID = re.compile(r"[A-Za-z0-9_-]{1,32}")
 
@@ -68,7 +76,10 @@ class ConsentSnapshot:
     """A subject's consent as a decision sees it.
 
     `basis` says per purpose what decided it (see `consent.precedence`); `ask` lists the
-    purposes to ask about (never chosen, lapsed, or asked again by a newer notice).
+    purposes to ask about (never chosen, lapsed, or asked again by a newer notice). `version`
+    is the subject's consent version it was built from; `preferences` are the subject's
+    explicit preferences, present only while `personalization` is granted; `gpc_recorded`
+    says whether the subject's GPC signal is on record already (see `consent_for_request`).
     """
 
     subject_id: str | None
@@ -77,6 +88,9 @@ class ConsentSnapshot:
     basis: dict[str, str] = field(default_factory=dict)
     ask: tuple[str, ...] = ()
     notice: int | None = None
+    version: int = 0
+    preferences: dict[str, list[str]] = field(default_factory=dict)
+    gpc_recorded: bool = False
 
     def allows(self, purpose: str) -> bool:
         return self.purposes.get(purpose, False)
@@ -87,6 +101,7 @@ class ConsentRecord:
     """What the cache holds per subject: enough to answer without the database, at any time."""
 
     exists: bool
+    version: int = 0
     gpc: bool = False
     # Purpose key → the projected choice; grants keep their expiry so they lapse on time even
     # while the entry is cached.
@@ -118,6 +133,16 @@ def subject_get(*, public_id: str | None) -> Subject | None:
     if not public_id:
         return None
     return Subject.objects.filter(public_id=public_id, erased_at__isnull=True).first()
+
+
+def consent_versions_stored(*, subject_ids: Collection[str]) -> dict[str, int | None]:
+    """Each subject's consent version in the database; None for one erased or gone."""
+    found = dict(
+        Subject.objects.filter(public_id__in=list(subject_ids), erased_at__isnull=True).values_list(
+            "public_id", "consent_version"
+        )
+    )
+    return {subject_id: found.get(subject_id) for subject_id in subject_ids}
 
 
 def subject_for_request(request: HttpRequest | Request) -> Subject | None:
@@ -174,18 +199,19 @@ def consent_record_load(*, subject_id: str) -> ConsentRecord:
     """Read a subject's consent and preferences from the database (the cache is filled so)."""
     row = (
         Subject.objects.filter(public_id=subject_id, erased_at__isnull=True)
-        .values_list("pk", "gpc_at")
+        .values_list("pk", "gpc_at", "consent_version")
         .first()
     )
     if row is None:
         return UNKNOWN_RECORD
-    pk, gpc_at = row
+    pk, gpc_at, version = row
     states = ConsentState.objects.filter(subject_id=pk).values_list(
         "purpose__key", "granted", "source", "control", "updated_at", "expires_at"
     )
     preferences = SubjectPreferences.objects.filter(subject_id=pk).values_list("values", flat=True)
     return ConsentRecord(
         exists=True,
+        version=version,
         gpc=gpc_at is not None,
         choices={
             key: Choice(
@@ -212,17 +238,21 @@ def consent_snapshot_build(
     registry: Registry | None = None,
     gpc: bool = False,
 ) -> ConsentSnapshot:
-    """Apply the precedence rules to a record; `gpc` is a signal on the current request."""
+    """Apply the precedence rules to a record; `gpc` is a signal on the current request.
+
+    The one place where Global Privacy Control and the re-consent rule are applied, for every
+    transport (HTTP, sockets) and every path that reads consent.
+    """
     registry = registry_get() if registry is None else registry
     now = timezone.now().timestamp()
-    gpc = gpc or record.gpc
+    effective_gpc = gpc or record.gpc
     purposes: dict[str, bool] = {}
     basis: dict[str, str] = {}
     for key, always_on in registry.purposes:
         purposes[key], basis[key] = purpose_state(
             always_on=always_on,
             choice=record.choices.get(key),
-            gpc=gpc,
+            gpc=effective_gpc,
             advertising=key == ADVERTISING,
             reconsent_cutoff=registry.reconsent_cutoff(key, now),
             now=now,
@@ -231,94 +261,86 @@ def consent_snapshot_build(
     return ConsentSnapshot(
         subject_id=subject_id if record.exists else None,
         purposes=purposes,
-        gpc=gpc,
+        gpc=effective_gpc,
         basis=basis,
         ask=tuple(key for key, why in basis.items() if why in ASK),
         notice=notice.version if notice else None,
+        version=record.version,
+        # Preferences serve personalization only: without it they are not even handed over.
+        preferences=(
+            {key: list(values) for key, values in record.preferences.items()}
+            if purposes.get(PERSONALIZATION)
+            else {}
+        ),
+        gpc_recorded=record.gpc,
     )
 
 
-def _record_and_registry(subject_id: str | None) -> tuple[ConsentRecord, Registry]:
-    if subject_id is None or not _PUBLIC_ID.fullmatch(subject_id):
-        return UNKNOWN_RECORD, registry_get()
-    key = subject_cache_key(subject_id)
-    # One round trip for both values: this is the whole cost of consent on a warm decision.
+def _record_and_registry(subject_id: str, version: int) -> tuple[ConsentRecord, Registry]:
+    """The subject's record, current as of `version` at least, and the registry."""
+    # One round trip for all three: this is the whole cost of consent on a warm decision.
     try:
-        cached = cache.get_many([REGISTRY_CACHE_KEY, key])
+        cached = cache.get_many(
+            [REGISTRY_CACHE_KEY, subject_cache_key(subject_id), version_key(subject_id)]
+        )
     except Exception:
         # The cache (Redis) is down: read the database (it holds the truth) and cache nothing;
         # only if that fails too does the caller fail closed.
         logger.warning("Consent cache unavailable; reading the database.", exc_info=True)
         return consent_record_load(subject_id=subject_id), registry_load()
     registry: Registry | None = cached.get(REGISTRY_CACHE_KEY)
-    record: ConsentRecord | None = cached.get(key)
-    if record is None:
+    record: ConsentRecord | None = cached.get(subject_cache_key(subject_id))
+    floor = max(
+        version, consent_version_known(subject_id), int(cached.get(version_key(subject_id)) or 0)
+    )
+    if record is None or record.version < floor:
         record = consent_record_load(subject_id=subject_id)
-        consent_record_store(subject_id=subject_id, record=record)
+        if not record.exists:
+            # Nobody (erased or never was): as current as any version a token may carry.
+            record = ConsentRecord(exists=False, version=floor)
+        try:
+            consent_record_store(subject_id=subject_id, record=record)
+        except Exception:
+            logger.warning("Consent cache unavailable; the record is not cached.", exc_info=True)
     return record, registry_load() if registry is None else registry
 
 
-def consent_state_get(*, subject_id: str | None) -> ConsentSnapshot:
-    """A subject's current consent; necessary-only for an unknown subject, never raises.
+def consent_resolve(
+    *, subject_id: str | None, version: int = 0, gpc: bool = False
+) -> ConsentSnapshot:
+    """A subject's current consent, as of `version` at least (the version its token was issued
+    at), with `gpc` the request's Global Privacy Control signal. Necessary-only for an unknown
+    subject; never raises.
 
-    Served from the cache once warm (no database query); if the cache or the database fails,
-    the answer fails closed to necessary-only.
+    Served from the cache once warm (no database query); from the database when the cached
+    record is older than a version the reader knows of, or the cache is down; if the database
+    fails too, the answer fails closed to necessary-only.
     """
     try:
-        record, registry = _record_and_registry(subject_id)
-        return consent_snapshot_build(subject_id=subject_id, record=record, registry=registry)
-    except Exception:
-        logger.warning(
-            "Consent state unavailable; failing closed to necessary-only.", exc_info=True
-        )
-        return consent_deny_all()
-
-
-def consent_for_request(request: HttpRequest | Request) -> ConsentSnapshot:
-    """The consent that applies to this request, with Global Privacy Control honoured.
-
-    `Sec-GPC: 1` turns advertising off for the request, and is recorded once per subject as a
-    binding opt-out; a later request without the header is not an opt-in.
-    """
-    subject_id = subject_id_from_request(request)
-    header = request.headers.get(GPC_HEADER) == "1"
-    try:
-        record, registry = _record_and_registry(subject_id)
-        snapshot = consent_snapshot_build(
-            subject_id=subject_id, record=record, registry=registry, gpc=header
+        if subject_id is None or not _PUBLIC_ID.fullmatch(subject_id):
+            return consent_snapshot_build(subject_id=None, record=UNKNOWN_RECORD, gpc=gpc)
+        record, registry = _record_and_registry(subject_id, version)
+        return consent_snapshot_build(
+            subject_id=subject_id, record=record, registry=registry, gpc=gpc
         )
     except Exception:
         logger.warning(
             "Consent state unavailable; failing closed to necessary-only.", exc_info=True
         )
-        return consent_deny_all(gpc=header)
-    if header and snapshot.subject_id is not None and not record.gpc:
-        _gpc_record(snapshot.subject_id)
-    return snapshot
+        return consent_deny_all(gpc=gpc)
 
 
-def _gpc_record(subject_id: str) -> None:
-    # Deferred: services import this module. This is the only write on the read path.
-    from consent.services import consent_record_gpc
+def consent_still_allows(*, consent: ConsentSnapshot, purpose: str) -> bool:
+    """Whether data written under `consent` for `purpose` may be kept: call it after writing.
 
-    try:
-        subject = subject_get(public_id=subject_id)
-        if subject is not None:
-            consent_record_gpc(subject=subject)
-    except Exception:
-        # The request still gets advertising off; the signal is recorded on a later request.
-        logger.warning("Could not record the GPC signal of a subject.", exc_info=True)
-
-
-def preferences_get(*, subject_id: str | None) -> dict[str, Any]:
-    """A subject's explicit preferences ({key: [values]}), from the consent cache entry.
-
-    Zero queries when warm; {} for nobody, and {} (logged) when the store cannot be read.
-    Callers use them only while `personalization` is granted.
+    True unless the subject changed since `consent` was read (a newer version exists, or it
+    cannot be known) and no longer grants `purpose`; the caller then deletes what it wrote. A
+    withdrawal or an erasure publishes its version before deleting, so every write either
+    lands before that deletion or sees the version here (see `consent.versions`).
     """
-    try:
-        record, _ = _record_and_registry(subject_id)
-    except Exception:
-        logger.warning("Preferences unavailable; failing closed to none.", exc_info=True)
-        return {}
-    return {key: list(values) for key, values in record.preferences.items()}
+    if consent.subject_id is None:
+        return False
+    newer = consent_version_newer(subject_id=consent.subject_id, than=consent.version)
+    if newer is False:
+        return True
+    return consent_resolve(subject_id=consent.subject_id).allows(purpose)

@@ -22,12 +22,16 @@ from consent.services.preferences import (
     preference_option_save,
     preferences_update,
 )
+from consent.services.requests import aconsent_for, consent_for, consent_for_request, gpc_of
 from consent.services.retention import PurgeReport, grants_expire, retention_purge
 
 __all__ = [
     "GPC_RAW_SIGNAL",
     "ErasureReceipt",
     "PurgeReport",
+    "aconsent_for",
+    "consent_for",
+    "consent_for_request",
     "consent_grant",
     "consent_record_gpc",
     "consent_record_tcf",
@@ -36,6 +40,7 @@ __all__ = [
     "consent_update",
     "consent_withdraw",
     "erasure_keeps_consent_proof",
+    "gpc_of",
     "grants_expire",
     "notice_publish",
     "notice_save",

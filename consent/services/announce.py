@@ -1,42 +1,127 @@
-"""After-commit announcements: refresh a subject's cached record and tell its open sockets."""
+"""A subject's changes and their reactions: bumped and queued in the transaction, run on commit,
+retried until they have all happened (a transactional outbox).
+
+Every write that changes what consent allows for a subject — its consent, its preferences, its
+erasure — calls `change_commit` inside its transaction. On commit, `change_react` publishes the
+new consent version (so every reader and in-flight writer can tell what is stale), refreshes the
+cached record, lets other apps delete what consent no longer allows (through `consent_changed`
+or `subject_data_erase`), and tells the subject's open sockets. If any of that fails (Redis down,
+the process killed), the `SubjectChange` row stays and `changes_react_pending` runs the
+reactions again, from the database's current truth, until they all succeed.
+"""
 
 import logging
-from typing import Any
+from datetime import timedelta
+from functools import partial
 
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
 
+from config.broadcast import broadcast
+from consent.models import ConsentState, Subject, SubjectChange
 from consent.selectors import (
-    UNKNOWN_RECORD,
     ConsentRecord,
     consent_record_load,
     consent_record_store,
+    consent_snapshot_build,
     subject_group_name,
 )
+from consent.signals import consent_changed, subject_data_erase
+from consent.versions import consent_version_publish
 
 logger = logging.getLogger(__name__)
 
+# A change younger than this is still being reacted to by the process that made it.
+RETRY_AFTER_SECONDS = 5.0
+RETRY_BATCH = 100
 
-def subject_message(*, subject_id: str, message: dict[str, Any]) -> None:
-    """Send `message` to the subject's group; a failing channel layer is logged, never raised."""
+
+def change_commit(
+    *, subject: Subject, kind: SubjectChange.Kind, kinds: tuple[str, ...] = ()
+) -> int:
+    """Inside the transaction of a change of the locked `subject`: bump its consent version and
+    queue the reactions, run on commit; the new version. `kinds` are the consent events the
+    change recorded (for metrics)."""
+    subject.consent_version = F("consent_version") + 1
+    subject.save(update_fields=["consent_version"])
+    subject.refresh_from_db(fields=["consent_version"])
+    change_queue(
+        public_id=subject.public_id, version=subject.consent_version, kind=kind, kinds=kinds
+    )
+    return subject.consent_version
+
+
+def change_queue(
+    *, public_id: str, version: int, kind: SubjectChange.Kind, kinds: tuple[str, ...] = ()
+) -> None:
+    """Inside a transaction: record that `public_id` changed to `version` and react on commit."""
+    change = SubjectChange.objects.create(public_id=public_id, version=version, kind=kind)
+    transaction.on_commit(partial(change_react, change=change, kinds=kinds))
+
+
+def change_react(
+    *, change: SubjectChange, kinds: tuple[str, ...] = (), retry: bool = False
+) -> bool:
+    """Run a committed change's reactions; whether they all succeeded (its row is then gone).
+
+    Never raises: the change itself has happened, and whatever failed is retried later.
+    """
+    public_id = change.public_id
+    failed = []
     try:
-        layer = get_channel_layer()
-        if layer is not None:
-            async_to_sync(layer.group_send)(subject_group_name(subject_id), message)
+        # First: from here on, a cached record or an in-flight write older than this version
+        # is stale everywhere, before anything it may have written is deleted.
+        consent_version_publish(subject_id=public_id, version=change.version)
     except Exception:
-        logger.warning("Could not announce a %s to open sockets.", message["type"], exc_info=True)
-
-
-def record_refresh(*, subject_id: str, record: ConsentRecord | None = None) -> None:
-    """Put the subject's current record (or `record`) in the cache; failures are logged."""
+        logger.warning("Could not publish a subject's consent version.", exc_info=True)
+        failed.append("version")
     try:
-        if record is None:
-            record = consent_record_load(subject_id=subject_id)
-        consent_record_store(subject_id=subject_id, record=record)
+        record = consent_record_load(subject_id=public_id)
+    except Exception:
+        logger.warning("Could not read a subject's consent back.", exc_info=True)
+        return False
+    if not record.exists:
+        record = ConsentRecord(exists=False, version=change.version)
+    try:
+        consent_record_store(subject_id=public_id, record=record)
     except Exception:
         logger.warning("Could not refresh the cached consent of a subject.", exc_info=True)
+        failed.append("cache")
+    if change.kind == SubjectChange.Kind.ERASURE or not record.exists:
+        results = subject_data_erase.send_robust(sender=Subject, subject_id=public_id)
+        message = {"type": "subject.erased", "version": record.version}
+    else:
+        purposes = consent_snapshot_build(subject_id=public_id, record=record).purposes
+        results = consent_changed.send_robust(
+            sender=ConsentState,
+            subject_id=public_id,
+            purposes=purposes,
+            kinds=() if retry else kinds,
+        )
+        message = {"type": "consent.changed", "version": record.version}
+    for receiver, result in results:
+        if isinstance(result, Exception):
+            logger.warning("%r failed to react to a subject's change.", receiver, exc_info=result)
+            failed.append("receivers")
+    try:
+        broadcast(subject_group_name(public_id), message)
+    except Exception:
+        logger.warning("Could not tell a subject's open sockets of a change.", exc_info=True)
+        failed.append("sockets")
+    if failed:
+        SubjectChange.objects.filter(pk=change.pk).update(attempts=F("attempts") + 1)
+        return False
+    SubjectChange.objects.filter(pk=change.pk).delete()
+    return True
 
 
-def record_forget(*, subject_id: str) -> None:
-    """Cache the subject as nobody, so a stale token reads as unknown without a query."""
-    record_refresh(subject_id=subject_id, record=UNKNOWN_RECORD)
+def changes_react_pending(*, older_than: float = RETRY_AFTER_SECONDS) -> int:
+    """Run again the reactions of changes that have not all happened; how many now did.
+
+    Called periodically by every process (see `personalization.lifespan`) and by
+    `purge_expired`; reactions are idempotent, so two processes retrying one change is harmless.
+    """
+    due = timezone.now() - timedelta(seconds=older_than)
+    pending = list(SubjectChange.objects.filter(created_at__lte=due).order_by("pk")[:RETRY_BATCH])
+    return sum(change_react(change=change, retry=True) for change in pending)

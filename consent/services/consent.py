@@ -3,7 +3,6 @@
 import logging
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from functools import partial
 from typing import TYPE_CHECKING
 
 from django.core.cache import cache
@@ -21,11 +20,11 @@ from consent.models import (
     Purpose,
     Source,
     Subject,
+    SubjectChange,
 )
 from consent.precedence import GPC_RECONSENT_CONTROL, event_replaces_state
 from consent.selectors import (
     REGISTRY_CACHE_KEY,
-    ConsentRecord,
     ConsentSnapshot,
     Registry,
     consent_record_load,
@@ -36,8 +35,7 @@ from consent.selectors import (
     registry_get,
 )
 from consent.selectors.history import grant_expiry
-from consent.services.announce import record_refresh, subject_message
-from consent.signals import consent_changed
+from consent.services.announce import change_commit
 from consent.tcf import TcString
 
 if TYPE_CHECKING:
@@ -49,27 +47,18 @@ GPC_RAW_SIGNAL = "Sec-GPC: 1"
 TCF_CONTROL = "cmp"
 
 
-def _announce(*, subject_id: str, record: ConsentRecord, purposes: dict[str, bool]) -> None:
-    # Runs after commit: the write has happened, so failures are logged, never raised.
-    record_refresh(subject_id=subject_id, record=record)
-    subject_message(
-        subject_id=subject_id, message={"type": "consent.changed", "purposes": purposes}
+def consent_changed_commit(
+    *, subject: Subject, events: Sequence[ConsentEvent] = ()
+) -> ConsentSnapshot:
+    """Inside the transaction of a consent change of the locked `subject`: bump its version,
+    queue the reactions (see `consent.services.announce`) and read its consent back."""
+    change_commit(
+        subject=subject,
+        kind=SubjectChange.Kind.CONSENT,
+        kinds=tuple(str(event.kind) for event in events),
     )
-    for receiver, result in consent_changed.send_robust(
-        sender=ConsentState, subject_id=subject_id, purposes=purposes
-    ):
-        if isinstance(result, Exception):
-            logger.warning("%r failed on a consent change.", receiver, exc_info=result)
-
-
-def consent_changed_announce(*, subject: Subject) -> ConsentSnapshot:
-    """Read the subject's consent back inside the transaction and announce it on commit."""
     record = consent_record_load(subject_id=subject.public_id)
-    snapshot = consent_snapshot_build(subject_id=subject.public_id, record=record)
-    transaction.on_commit(
-        partial(_announce, subject_id=subject.public_id, record=record, purposes=snapshot.purposes)
-    )
-    return snapshot
+    return consent_snapshot_build(subject_id=subject.public_id, record=record)
 
 
 def subject_lock(subject: Subject) -> Subject:
@@ -230,7 +219,7 @@ def consent_update(
                 record=consent_record_load(subject_id=subject.public_id),
             )
         events_append(subject=subject, events=events)
-        return consent_changed_announce(subject=subject)
+        return consent_changed_commit(subject=subject, events=events)
 
 
 def consent_grant(
@@ -259,31 +248,40 @@ def consent_withdraw(
     )
 
 
-def consent_record_gpc(*, subject: Subject) -> None:
-    """Honour a Global Privacy Control signal: a binding opt-out of advertising, recorded once."""
+def consent_record_gpc(*, subject: Subject) -> ConsentSnapshot:
+    """Honour a Global Privacy Control signal: a binding opt-out of advertising, recorded once.
+
+    The subject's consent as it now stands (advertising off unless re-consented over GPC).
+    """
     with transaction.atomic():
         subject = subject_lock(subject)
         if subject.gpc_at is not None:
-            return
+            return consent_snapshot_build(
+                subject_id=subject.public_id,
+                record=consent_record_load(subject_id=subject.public_id),
+            )
         now = timezone.now()
         subject.gpc_at = now
         subject.save(update_fields=["gpc_at"])
+        events = []
         advertising = Purpose.objects.filter(key=ADVERTISING).first()
         if advertising is not None:
-            event = ConsentEvent(
-                created_at=now,
-                kind=ConsentEvent.Kind.SIGNAL,
-                purpose=advertising,
-                granted=False,
-                source=Source.GPC,
-                control="header",
-                raw_signal=GPC_RAW_SIGNAL,
-                notice=notice_current(),
+            events.append(
+                ConsentEvent(
+                    created_at=now,
+                    kind=ConsentEvent.Kind.SIGNAL,
+                    purpose=advertising,
+                    granted=False,
+                    source=Source.GPC,
+                    control="header",
+                    raw_signal=GPC_RAW_SIGNAL,
+                    notice=notice_current(),
+                )
             )
-            events_append(subject=subject, events=[event])
+            events_append(subject=subject, events=events)
             state = subject.consent_states.filter(purpose=advertising).first()
             _state_set(subject, advertising, state, granted=False, source=Source.GPC, at=now)
-        consent_changed_announce(subject=subject)
+        return consent_changed_commit(subject=subject, events=events)
 
 
 def consent_record_tcf(
@@ -329,7 +327,7 @@ def consent_record_tcf(
             ):
                 _state_set(subject, purpose, state, granted=granted, source=Source.TCF, at=now)
         events_append(subject=subject, events=events)
-        return consent_changed_announce(subject=subject)
+        return consent_changed_commit(subject=subject, events=events)
 
 
 def consent_state_rebuild(*, subject: Subject) -> None:
@@ -350,7 +348,7 @@ def consent_state_rebuild(*, subject: Subject) -> None:
             )
             for purpose_id, event in deciding.items()
         )
-        consent_changed_announce(subject=subject)
+        consent_changed_commit(subject=subject)
 
 
 def registry_forget() -> None:

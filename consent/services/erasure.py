@@ -3,15 +3,14 @@
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import partial
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from consent.models import ConsentEvent, Subject, SubjectPreferences
+from consent.models import ConsentEvent, Subject, SubjectChange, SubjectPreferences
 from consent.selectors.export import receiver_name
-from consent.services.announce import record_forget, subject_message
+from consent.services.announce import change_commit
 from consent.services.consent import subject_lock
 from consent.signals import subject_data_erase
 
@@ -48,23 +47,8 @@ class ErasureReceipt:
         }
 
 
-def _erased(subject_id: str) -> None:
-    # After commit: a stale token now reads as nobody, and open sockets close or reset.
-    record_forget(subject_id=subject_id)
-    subject_message(subject_id=subject_id, message={"type": "subject.erased"})
-
-
-def subject_erase(*, subject: Subject) -> ErasureReceipt:
-    """Erase a subject's data everywhere and return the receipt.
-
-    Other apps erase what they hold through `subject_data_erase` first. If any of them fails,
-    nothing of consent's is erased and the receipt says which part failed, so the visitor can
-    simply try again with the same identity. Otherwise the preferences, the consent projection,
-    the cached state and the account link go; the consent events stay as pseudonymous proof
-    when `ERASURE_KEEPS_CONSENT_PROOF` is on (the chain remains verifiable), else they go too,
-    with the subject itself.
-    """
-    public_id = subject.public_id
+def _erase_elsewhere(public_id: str) -> tuple[dict[str, int], list[str]]:
+    """What other apps hold (signals, decision history, ...): counts erased, and who failed."""
     erased: dict[str, int] = {}
     failed: list[str] = []
     for receiver, result in subject_data_erase.send_robust(sender=Subject, subject_id=public_id):
@@ -74,6 +58,27 @@ def subject_erase(*, subject: Subject) -> ErasureReceipt:
             continue
         for section, count in result.items():
             erased[section] = erased.get(section, 0) + int(count)
+    return erased, failed
+
+
+def subject_erase(*, subject: Subject) -> ErasureReceipt:
+    """Erase a subject's data everywhere and return the receipt.
+
+    First what other apps hold, through `subject_data_erase`, while the identity still exists:
+    if any part fails, nothing of consent's is erased and the receipt says which part failed,
+    so the visitor can simply try again with the same identity. Then, in one transaction, the
+    preferences, the consent projection and the account link; the consent events stay as
+    pseudonymous proof when `ERASURE_KEEPS_CONSENT_PROOF` is on (the chain remains
+    verifiable), else they go too, with the subject itself.
+
+    The erasure is a change of the subject (see `consent.services.announce`): on commit its new
+    consent version is published, so nothing decided, pushed or written in flight for an older
+    one survives it; the cached state becomes "nobody"; what other apps hold is erased once more
+    (anything written between the two passes); open sockets fall back to anonymous. Those
+    reactions are retried until they have all happened.
+    """
+    public_id = subject.public_id
+    erased, failed = _erase_elsewhere(public_id)
     if failed:
         return ErasureReceipt(public_id, timezone.now(), erased, {}, tuple(failed))
     kept: dict[str, int] = {}
@@ -83,6 +88,7 @@ def subject_erase(*, subject: Subject) -> ErasureReceipt:
         erased["preferences"], _ = SubjectPreferences.objects.filter(subject=subject).delete()
         erased["consent_state"], _ = subject.consent_states.all().delete()
         events = subject.consent_events.count()
+        change_commit(subject=subject, kind=SubjectChange.Kind.ERASURE)
         if erasure_keeps_consent_proof():
             kept["consent_events"] = events
             subject.user = None
@@ -94,5 +100,4 @@ def subject_erase(*, subject: Subject) -> ErasureReceipt:
             )
             subject.delete()
         erased["cached_state"] = 1
-        transaction.on_commit(partial(_erased, public_id))
     return ErasureReceipt(public_id, now, erased, kept)

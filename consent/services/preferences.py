@@ -1,7 +1,6 @@
 """Preference writes: a subject's choices, and the registry of keys and values they come from."""
 
 from collections.abc import Mapping
-from functools import partial
 from typing import Any
 
 from django.db import transaction
@@ -14,19 +13,14 @@ from consent.models import (
     PreferenceKey,
     PreferenceOption,
     Subject,
+    SubjectChange,
     SubjectPreferences,
 )
 from consent.selectors import consent_record_load, consent_snapshot_build, preference_specs
-from consent.services.announce import record_refresh, subject_message
+from consent.services.announce import change_commit
 from consent.services.consent import subject_lock
 
 MAX_VALUES = 50
-
-
-def _changed(subject_id: str) -> None:
-    # After commit: the next decision reads the new preferences from the cache at once.
-    record_refresh(subject_id=subject_id)
-    subject_message(subject_id=subject_id, message={"type": "preferences.changed"})
 
 
 def _validated(preferences: Mapping[str, Any]) -> dict[str, list[str]]:
@@ -93,7 +87,8 @@ def preferences_update(*, subject: Subject, preferences: Mapping[str, Any]) -> d
         SubjectPreferences.objects.update_or_create(
             subject=subject, defaults={"values": values, "updated_at": timezone.now()}
         )
-        transaction.on_commit(partial(_changed, subject.public_id))
+        # The next decision reads the new preferences at once, on every transport.
+        change_commit(subject=subject, kind=SubjectChange.Kind.PREFERENCES)
     return values
 
 
@@ -105,7 +100,7 @@ def _strip(*, key: str, value: str | None = None) -> None:
         values[key] = [] if value is None else [v for v in values[key] if v != value]
         stored.values = {k: chosen for k, chosen in values.items() if chosen}
         stored.save(update_fields=["values"])
-        transaction.on_commit(partial(_changed, stored.subject.public_id))
+        change_commit(subject=stored.subject, kind=SubjectChange.Kind.PREFERENCES)
 
 
 def preference_key_save(*, preference: PreferenceKey) -> PreferenceKey:

@@ -3,7 +3,6 @@
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import partial
 
 from django.conf import settings
 from django.db import transaction
@@ -17,12 +16,13 @@ from consent.models import (
     Purpose,
     Source,
     Subject,
+    SubjectChange,
     SubjectPreferences,
 )
 from consent.selectors import notice_current
 from consent.selectors.export import receiver_name
-from consent.services.announce import record_forget
-from consent.services.consent import consent_changed_announce, events_append, subject_lock
+from consent.services.announce import change_queue, changes_react_pending
+from consent.services.consent import consent_changed_commit, events_append, subject_lock
 from consent.signals import retention_purge as retention_purge_signal
 
 logger = logging.getLogger(__name__)
@@ -48,26 +48,24 @@ def grants_expire(*, now: datetime) -> int:
                 )
             )
             notice = notice_current()
-            events_append(
-                subject=subject,
-                events=[
-                    ConsentEvent(
-                        created_at=now,
-                        kind=ConsentEvent.Kind.EXPIRE,
-                        purpose=state.purpose,
-                        granted=False,
-                        source=Source.SYSTEM,
-                        control=EXPIRY_CONTROL,
-                        notice=notice,
-                    )
-                    for state in states
-                ],
-            )
+            events = [
+                ConsentEvent(
+                    created_at=now,
+                    kind=ConsentEvent.Kind.EXPIRE,
+                    purpose=state.purpose,
+                    granted=False,
+                    source=Source.SYSTEM,
+                    control=EXPIRY_CONTROL,
+                    notice=notice,
+                )
+                for state in states
+            ]
+            events_append(subject=subject, events=events)
             for state in states:
                 state.granted, state.source, state.control = False, Source.SYSTEM, EXPIRY_CONTROL
                 state.updated_at, state.expires_at = now, None
                 state.save()
-            consent_changed_announce(subject=subject)
+            consent_changed_commit(subject=subject, events=events)
             expired += len(states)
     return expired
 
@@ -110,13 +108,15 @@ def subjects_purge(*, now: datetime) -> dict[str, int]:
     }
     counts = {}
     for section, subjects in candidates.items():
-        rows = list(subjects.values_list("pk", "public_id"))
+        rows = list(subjects.values_list("pk", "public_id", "consent_version"))
         with transaction.atomic():
-            targets = Subject.objects.filter(pk__in=[pk for pk, _ in rows])
+            targets = Subject.objects.filter(pk__in=[pk for pk, _, _ in rows])
             ConsentEvent.objects.erase_whole_chains(targets)
             targets.delete()
-            for _, public_id in rows:
-                transaction.on_commit(partial(record_forget, subject_id=public_id))
+            for _, public_id, version in rows:
+                change_queue(
+                    public_id=public_id, version=version + 1, kind=SubjectChange.Kind.ERASURE
+                )
         counts[section] = len(rows)
     return counts
 
@@ -136,6 +136,8 @@ def retention_purge(*, now: datetime | None = None) -> PurgeReport:
         "expired_grants": grants_expire(now=now),
         "preferences": preferences_purge(now=now),
         **subjects_purge(now=now),
+        # Reactions that an outage held up (see `consent.services.announce`), made now.
+        "pending_changes": changes_react_pending(),
     }
     failed = []
     for receiver, result in retention_purge_signal.send_robust(sender=Subject, now=now):

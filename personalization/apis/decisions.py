@@ -5,14 +5,13 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from config.api import BODY_ERRORS, ERROR_SCHEMA
-from consent.selectors import consent_for_request
+from consent.services import consent_for_request
 from personalization.apis.base import PublicApi
-from personalization.decision_log import decision_log_record
-from personalization.selectors import decision_for_request
 from personalization.serializers import (
     DecideRequestSerializer,
     DecideResponseSerializer,
 )
+from personalization.serving import decisions_serve
 
 
 class DecideApi(PublicApi):
@@ -33,17 +32,15 @@ class DecideApi(PublicApi):
     def post(self, request: Request) -> Response:
         serializer = DecideRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        consent = consent_for_request(request)
-        result = decision_for_request(
-            consent=consent,
+        result = decisions_serve(
+            consent=consent_for_request(request),
             context=serializer.validated_data["context"],
             placements=serializer.validated_data.get("placements"),
         )
-        decision_log_record(consent=consent, decisions=result.decisions)
         return Response(
             {
                 "revision": result.revision,
                 "decisions": {key: d.as_dict() for key, d in result.decisions.items()},
-                "consent": consent.purposes,
+                "consent": result.consent.purposes,
             }
         )

@@ -8,7 +8,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from config.api import BODY_ERRORS, ERROR_SCHEMA
-from consent.selectors import consent_for_request
+from consent.services import consent_for_request
 from personalization import metrics
 from personalization.apis.base import PublicApi
 from personalization.signals.selectors import signals_allowed
@@ -141,10 +141,16 @@ class EventsApi(PublicApi):
                 status=status.HTTP_202_ACCEPTED,
             )
         try:
-            recorded = signals_record(subject_id=consent.subject_id, events=events)
+            recorded = signals_record(consent=consent, events=events)
         except SignalsUnavailable:
             metrics.events_counted(dropped=len(events), reason=SignalsUnavailable.code)
             raise
+        if recorded.consent_required:
+            metrics.events_counted(dropped=len(events), reason="CONSENT_REQUIRED")
+            return Response(
+                {"accepted": 0, "dropped": len(events), "reason": "CONSENT_REQUIRED"},
+                status=status.HTTP_202_ACCEPTED,
+            )
         metrics.events_counted(accepted=recorded.accepted)
         for rejection in recorded.rejected:
             metrics.events_counted(dropped=1, reason=rejection.code)

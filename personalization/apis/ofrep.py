@@ -11,12 +11,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from config.api import PayloadTooLarge
-from consent.selectors import consent_for_request
+from consent.services import consent_for_request
 from personalization.apis.base import PublicApi
-from personalization.decision_log import decision_log_record
 from personalization.engine import Decision, Reason
 from personalization.exceptions import UnknownPlacement
-from personalization.selectors import decision_for_request
 from personalization.serializers import (
     OfrepBulkFailureSerializer,
     OfrepBulkSerializer,
@@ -25,6 +23,7 @@ from personalization.serializers import (
     OfrepSuccessSerializer,
     context_problems,
 )
+from personalization.serving import decisions_serve
 
 # OpenFeature knows these reasons; Tactful's own (CONSENT_REQUIRED) travels in metadata.
 OFREP_REASONS = {
@@ -80,9 +79,9 @@ class OfrepApi(PublicApi):
         problems = context_problems(attributes)
         if problems:
             raise OfrepError("INVALID_CONTEXT", "; ".join(problems), 400)
-        consent = consent_for_request(request)
-        result = decision_for_request(consent=consent, context=attributes, placements=keys)
-        decision_log_record(consent=consent, decisions=result.decisions)
+        result = decisions_serve(
+            consent=consent_for_request(request), context=attributes, placements=keys
+        )
         self.revision = result.revision
         return result.decisions
 

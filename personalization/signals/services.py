@@ -8,9 +8,10 @@ from typing import Any
 
 from rest_framework import status
 
-from consent.selectors import subject_group_name
+from config.broadcast import broadcast
+from consent.selectors import ConsentSnapshot, consent_still_allows, subject_group_name
+from personalization.engine import NAMESPACE_PURPOSES
 from personalization.exceptions import PersonalizationError
-from personalization.lifespan import group_send_soon
 from personalization.signals.backends.base import SignalStoreError
 from personalization.signals.store import signal_store
 from personalization.signals.taxonomy import Rejection, event_clean, event_taxonomy
@@ -30,23 +31,20 @@ class SignalsUnavailable(PersonalizationError):
 class SignalsRecorded:
     accepted: int
     rejected: tuple[Rejection, ...]
+    # Consent changed while the events were stored, and no longer allows them: none was kept.
+    consent_required: bool = False
 
 
-def _announce(subject_id: str) -> None:
-    # The subject's open sockets re-read their window; a failure only delays their update.
-    try:
-        group_send_soon(subject_group_name(subject_id), SIGNALS_CHANGED)
-    except Exception:
-        logger.warning("Could not announce new signals to open sockets.", exc_info=True)
-
-
-def signals_record(*, subject_id: str, events: Sequence[Any]) -> SignalsRecorded:
+def signals_record(*, consent: ConsentSnapshot, events: Sequence[Any]) -> SignalsRecorded:
     """Store the events that pass the taxonomy, slug and firewall checks; announce them.
 
     Each rejected event is reported with its index and reason, the others are kept. The caller
-    has checked that the subject granted personalization. Raises `SignalsUnavailable` when
-    the store cannot be written.
+    has checked that `consent` (a known subject's) allows signals; if a withdrawal or erasure
+    happened meanwhile, what was stored is deleted again. Raises `SignalsUnavailable` when the
+    store cannot be written.
     """
+    assert consent.subject_id is not None
+    subject_id = consent.subject_id
     retention = retention_policy()
     taxonomy = event_taxonomy()
     now = time.time()
@@ -68,15 +66,19 @@ def signals_record(*, subject_id: str, events: Sequence[Any]) -> SignalsRecorded
             raise SignalsUnavailable(
                 "Signals cannot be stored right now; try again later."
             ) from exc
-        _announce(subject_id)
+        purpose = NAMESPACE_PURPOSES["signals"]
+        if purpose is not None and not consent_still_allows(consent=consent, purpose=purpose):
+            signals_delete(subject_id=subject_id)
+            return SignalsRecorded(accepted=0, rejected=tuple(rejected), consent_required=True)
+        # The subject's open sockets re-read their window; a lost message only delays that.
+        broadcast(subject_group_name(subject_id), SIGNALS_CHANGED, wait=False)
     return SignalsRecorded(accepted=len(accepted), rejected=tuple(rejected))
 
 
 def signals_delete(*, subject_id: str) -> int:
     """Delete a subject's signals at once (withdrawal, erasure); the number of events deleted.
 
-    Raises `SignalStoreError` when the store fails, so an erasure can report it and be retried.
+    Raises `SignalStoreError` when the store fails, so the change that asked is retried. Open
+    sockets learn of it from that change (`consent.changed`, `subject.erased`), not from here.
     """
-    deleted = signal_store().delete(subject_id)
-    _announce(subject_id)
-    return deleted
+    return signal_store().delete(subject_id)

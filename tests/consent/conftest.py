@@ -69,7 +69,7 @@ class RecordingLayer:
 @pytest.fixture
 def recording_layer(monkeypatch: pytest.MonkeyPatch) -> RecordingLayer:
     layer = RecordingLayer()
-    monkeypatch.setattr("consent.services.announce.get_channel_layer", lambda: layer)
+    monkeypatch.setattr("config.broadcast.get_channel_layer", lambda: layer)
     return layer
 
 

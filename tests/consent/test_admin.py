@@ -4,7 +4,7 @@ import pytest
 from django.urls import reverse
 
 from consent.models import ConsentEvent, NoticeVersion, PreferenceKey, Purpose, Source, Subject
-from consent.selectors import consent_state_get, purpose_keys
+from consent.selectors import consent_resolve, purpose_keys
 from consent.services import consent_update
 
 
@@ -185,7 +185,7 @@ def test_notice_admin__draft_then_publish_action__publishes_with_its_hash(
     draft.refresh_from_db()
     assert draft.published_at is not None
     assert draft.content_hash == draft.content_digest()
-    assert consent_state_get(subject_id=None).notice == 2
+    assert consent_resolve(subject_id=None).notice == 2
 
 
 def test_notice_admin__published_version__is_read_only_but_takes_translations(admin_client):

@@ -6,7 +6,13 @@ from django.test import Client
 from django.urls import reverse
 
 from consent.models import ConsentEvent, Subject
-from consent.tokens import SUBJECT_COOKIE, SUBJECT_HEADER, subject_token_read, subject_token_sign
+from consent.tokens import (
+    SUBJECT_COOKIE,
+    SUBJECT_HEADER,
+    SubjectToken,
+    subject_token_read,
+    subject_token_sign,
+)
 
 NECESSARY_ONLY = {
     "necessary": True,
@@ -69,9 +75,9 @@ def test_consent_put__first_choice__creates_the_subject_and_sets_the_cookie(
     assert body["subject"] == subject.public_id
     assert body["purposes"] == {**NECESSARY_ONLY, "personalization": True}
     assert body["gpc"] is False
-    assert subject_token_read(body["token"]) == subject.public_id
+    assert subject_token_read(body["token"]) == SubjectToken(subject.public_id, 1)
     cookie = response.cookies[SUBJECT_COOKIE]
-    assert subject_token_read(cookie.value) == subject.public_id
+    assert subject_token_read(cookie.value) == SubjectToken(subject.public_id, 1)
     assert cookie["httponly"] is True
     assert cookie["samesite"] == "Lax"
     events = ConsentEvent.objects.order_by("pk")

@@ -8,7 +8,7 @@ from django.urls import reverse
 
 from consent.chain import ChainReport
 from consent.models import ConsentEvent, ConsentState, Source, Subject, SubjectPreferences
-from consent.selectors import consent_state_get, preferences_get, subject_chain_verify
+from consent.selectors import consent_resolve, subject_chain_verify
 from consent.services import consent_update, preferences_update, subject_erase
 from consent.signals import subject_data_erase, subject_data_export
 from consent.tokens import SUBJECT_COOKIE, SUBJECT_HEADER, subject_token_sign
@@ -69,8 +69,8 @@ def test_subject_erase__proof_kept__erases_all_else_and_keeps_a_verifiable_chain
     subject = Subject.objects.get(pk=personalized.pk)
     assert subject.erased_at is not None and subject.user is None
     assert subject_chain_verify(subject=subject) == ChainReport(subject.public_id, 2)
-    assert consent_state_get(subject_id=subject.public_id).subject_id is None
-    assert preferences_get(subject_id=subject.public_id) == {}
+    assert consent_resolve(subject_id=subject.public_id).subject_id is None
+    assert consent_resolve(subject_id=subject.public_id).preferences == {}
     assert recording_layer.types_for(subject.public_id)[-1] == "subject.erased"
 
 
@@ -260,7 +260,7 @@ def test_visit__refuse_grant_choose_explain_download_erase__ends_as_a_new_visito
     call_command("seed_demo", verbosity=0)
 
     def recent(subject_id, **kwargs):
-        interests = preferences_get(subject_id=subject_id).get("interests", [])
+        interests = consent_resolve(subject_id=subject_id).preferences.get("interests", [])
         attributes = {"prefs.interests": interests}
         return {
             "recent_decisions": [
@@ -305,4 +305,4 @@ def test_visit__refuse_grant_choose_explain_download_erase__ends_as_a_new_visito
     assert all(not d["personalized"] for d in decision["decisions"].values())
     assert _decide(client, subject_token_sign(subject.public_id))["consent"] == NECESSARY_ONLY
     cache.clear()
-    assert consent_state_get(subject_id=subject.public_id).subject_id is None
+    assert consent_resolve(subject_id=subject.public_id).subject_id is None

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from consent.exceptions import NoticeImmutable, UnknownNotice
 from consent.models import NoticeTranslation, NoticeVersion, Source
-from consent.selectors import consent_state_get, notice_current, notice_text
+from consent.selectors import consent_resolve, notice_current, notice_text
 from consent.services import consent_update, notice_publish, notice_translation_save
 
 
@@ -42,7 +42,7 @@ def test_notice_publish__draft__fixes_its_hash_and_takes_effect(
     assert notice.content_hash == notice.content_digest()
     assert len(notice.content_hash) == 64
     assert notice_current() == notice
-    assert consent_state_get(subject_id=None).notice == notice.version
+    assert consent_resolve(subject_id=None).notice == notice.version
 
 
 @pytest.mark.parametrize(
@@ -120,7 +120,7 @@ def test_new_notice__reconsent_for_one_purpose__asks_only_that_one_again(
         notice = notice_publish(notice=notice_factory(reconsent_purposes=["personalization"]))
 
     # Then only personalization is off and asked; the refusal is remembered
-    snapshot = consent_state_get(subject_id=granted.public_id)
+    snapshot = consent_resolve(subject_id=granted.public_id)
     assert (snapshot.purposes["personalization"], snapshot.basis["personalization"]) == (
         False,
         "reconsent",
@@ -158,12 +158,12 @@ def test_new_notice__effective_later__keeps_grants_until_then(
             notice=notice_factory(reconsent_purposes=["personalization"]),
             effective_at=timezone.now() + timedelta(days=7),
         )
-    before = consent_state_get(subject_id=granted.public_id)
+    before = consent_resolve(subject_id=granted.public_id)
 
     # When eight days have passed (the cached registry already knows the date)
     later = timezone.now() + timedelta(days=8)
     monkeypatch.setattr("consent.selectors.state.timezone.now", lambda: later)
-    after = consent_state_get(subject_id=granted.public_id)
+    after = consent_resolve(subject_id=granted.public_id)
 
     # Then
     assert (before.purposes["personalization"], before.notice) == (True, 1)
@@ -182,7 +182,7 @@ def test_translation__added_to_the_version_in_force__keeps_consent(
     )
 
     # Then
-    assert consent_state_get(subject_id=granted.public_id).purposes["personalization"] is True
+    assert consent_resolve(subject_id=granted.public_id).purposes["personalization"] is True
     shown = notice_text(notice=notice, language="fr")
     assert (shown.title, shown.language, shown.languages) == ("Vos données", "fr", ("en", "fr"))
     assert notice_text(notice=notice, language="de").language == "en"

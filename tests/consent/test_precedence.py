@@ -10,8 +10,13 @@ from django.utils import timezone
 
 from consent.models import ConsentEvent, ConsentState, Source, Subject
 from consent.precedence import GPC_RECONSENT_CONTROL
-from consent.selectors import consent_for_request, consent_state_get
-from consent.services import consent_record_gpc, consent_record_tcf, consent_update
+from consent.selectors import consent_resolve
+from consent.services import (
+    consent_for_request,
+    consent_record_gpc,
+    consent_record_tcf,
+    consent_update,
+)
 from consent.tcf import tc_string_decode
 from consent.tokens import SUBJECT_COOKIE, subject_token_sign
 from tests.consent.tcstrings import tc_string
@@ -34,7 +39,7 @@ def test_consent_state__no_choice__is_default_and_asked(subject):
     # Given
 
     # When
-    snapshot = consent_state_get(subject_id=subject.public_id)
+    snapshot = consent_resolve(subject_id=subject.public_id)
 
     # Then
     assert snapshot.basis["necessary"] == "always_on"
@@ -47,7 +52,7 @@ def test_consent_state__own_refusal__is_remembered_not_asked(subject):
     consent_update(subject=subject, purposes={"measurement": False}, source=Source.BANNER)
 
     # When
-    snapshot = consent_state_get(subject_id=subject.public_id)
+    snapshot = consent_resolve(subject_id=subject.public_id)
 
     # Then
     assert (snapshot.purposes["measurement"], snapshot.basis["measurement"]) == (False, "choice")
@@ -62,7 +67,7 @@ def test_consent_state__lapsed_grant__is_expired_and_asked_again(subject):
     )
 
     # When
-    snapshot = consent_state_get(subject_id=subject.public_id)
+    snapshot = consent_resolve(subject_id=subject.public_id)
 
     # Then
     assert (snapshot.purposes["measurement"], snapshot.basis["measurement"]) == (False, "expired")
@@ -77,7 +82,7 @@ def test_gpc__over_an_own_grant__wins(subject):
     consent_record_gpc(subject=subject)
 
     # Then
-    snapshot = consent_state_get(subject_id=subject.public_id)
+    snapshot = consent_resolve(subject_id=subject.public_id)
     assert (snapshot.purposes["advertising"], snapshot.basis["advertising"]) == (False, "gpc")
 
 

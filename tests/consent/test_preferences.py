@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from consent.exceptions import ConsentRequired, SensitiveData, UnknownPreference
 from consent.models import PreferenceKey, PreferenceOption, Source, SubjectPreferences
-from consent.selectors import preferences_get, preferences_stored
+from consent.selectors import consent_resolve, preferences_stored
 from consent.services import (
     consent_update,
     preference_key_delete,
@@ -62,7 +62,7 @@ def test_preferences_update__committed__refreshes_the_cache_and_announces(
     personalized, recording_layer, django_assert_num_queries, django_capture_on_commit_callbacks
 ):
     # Given a warm cache without preferences
-    assert preferences_get(subject_id=personalized.public_id) == {}
+    assert consent_resolve(subject_id=personalized.public_id).preferences == {}
 
     # When
     with django_capture_on_commit_callbacks(execute=True):
@@ -70,8 +70,10 @@ def test_preferences_update__committed__refreshes_the_cache_and_announces(
 
     # Then the very next read has it, with no database query
     with django_assert_num_queries(0):
-        assert preferences_get(subject_id=personalized.public_id) == {"interests": ["home"]}
-    assert recording_layer.types_for(personalized.public_id) == ["preferences.changed"]
+        assert consent_resolve(subject_id=personalized.public_id).preferences == {
+            "interests": ["home"]
+        }
+    assert recording_layer.types_for(personalized.public_id) == ["consent.changed"]
 
 
 @pytest.mark.parametrize(
@@ -125,7 +127,9 @@ def test_preferences_update__personalization_not_granted__raises(subject):
     assert not SubjectPreferences.objects.exists()
 
 
-def test_preferences_get__cache_down__read_from_the_database(personalized, monkeypatch, caplog):
+def test_consent_resolve_preferences__cache_down__read_from_the_database(
+    personalized, monkeypatch, caplog
+):
     # Given stored preferences and a cache that raises
     preferences_update(subject=personalized, preferences={"interests": ["outdoor"]})
 
@@ -136,7 +140,7 @@ def test_preferences_get__cache_down__read_from_the_database(personalized, monke
     monkeypatch.setattr("consent.selectors.state.cache", Broken())
 
     # When
-    values = preferences_get(subject_id=personalized.public_id)
+    values = consent_resolve(subject_id=personalized.public_id).preferences
 
     # Then
     assert values == {"interests": ["outdoor"]}
@@ -144,11 +148,11 @@ def test_preferences_get__cache_down__read_from_the_database(personalized, monke
 
 
 @pytest.mark.parametrize("subject_id", [None, "", "no such subject", "x" * 40])
-def test_preferences_get__nobody__is_empty(db, subject_id):
+def test_consent_resolve_preferences__nobody__is_empty(db, subject_id):
     # Given
 
     # When
-    values = preferences_get(subject_id=subject_id)
+    values = consent_resolve(subject_id=subject_id).preferences
 
     # Then
     assert values == {}
@@ -167,7 +171,9 @@ def test_preference_option_delete__chosen_value__leaves_every_stored_choice(
 
     # Then
     assert preferences_stored(subject=personalized) == {"interests": ["outdoor"]}
-    assert preferences_get(subject_id=personalized.public_id) == {"interests": ["outdoor"]}
+    assert consent_resolve(subject_id=personalized.public_id).preferences == {
+        "interests": ["outdoor"]
+    }
 
 
 def test_preference_option_save__renamed_value__leaves_every_stored_choice(personalized):
@@ -224,7 +230,9 @@ def test_preferences_api_put__granted__saves_and_answers(
     # Then
     assert response.status_code == 200
     assert response.json()["preferences"] == {"interests": ["outdoor"]}
-    assert preferences_get(subject_id=personalized.public_id) == {"interests": ["outdoor"]}
+    assert consent_resolve(subject_id=personalized.public_id).preferences == {
+        "interests": ["outdoor"]
+    }
 
 
 @pytest.mark.parametrize(

@@ -92,7 +92,9 @@ def test_consent_choose__first_choice__creates_the_subject_and_records_it(
     assert response.status_code == 302
     assert response["Location"] == CENTER
     subject = Subject.objects.get()
-    assert subject_token_read(response.cookies[SUBJECT_COOKIE].value) == subject.public_id
+    token = subject_token_read(response.cookies[SUBJECT_COOKIE].value)
+    assert token is not None
+    assert token.public_id == subject.public_id
     events = ConsentEvent.objects.filter(subject=subject)
     assert {e.purpose.key for e in events if e.granted} == granted
     assert events.count() == 3

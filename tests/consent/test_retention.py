@@ -8,7 +8,7 @@ from django.db import models
 from django.utils import timezone
 
 from consent.models import ConsentEvent, ConsentState, Source, Subject, SubjectPreferences
-from consent.selectors import consent_state_get, subject_chain_verify
+from consent.selectors import consent_resolve, subject_chain_verify
 from consent.services import consent_update, preferences_update, retention_purge, subject_erase
 from consent.signals import retention_purge as retention_purge_signal
 
@@ -47,7 +47,7 @@ def test_retention_purge__lapsed_grant__becomes_an_expire_event(
         False,
         Source.SYSTEM,
     )
-    snapshot = consent_state_get(subject_id=subject.public_id)
+    snapshot = consent_resolve(subject_id=subject.public_id)
     assert (snapshot.basis["measurement"], snapshot.basis["advertising"]) == ("expired", "choice")
     assert subject_chain_verify(subject=subject).ok
     assert recording_layer.types_for(subject.public_id) == ["consent.changed"]

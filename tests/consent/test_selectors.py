@@ -14,13 +14,12 @@ from consent.models import ConsentEvent, ConsentState, Source
 from consent.selectors import (
     ConsentSnapshot,
     consent_events_for,
-    consent_for_request,
-    consent_state_get,
+    consent_resolve,
     purpose_keys,
     purpose_list,
     subject_group_name,
 )
-from consent.services import consent_update
+from consent.services import consent_for_request, consent_update
 from consent.tokens import SUBJECT_COOKIE, subject_token_sign
 
 NECESSARY_ONLY = {
@@ -63,46 +62,46 @@ def test_purpose_keys__seeded_registry__lists_purposes_in_display_order(db):
     assert [purpose.key for purpose in purpose_list()] == list(keys)
 
 
-def test_consent_state_get__no_subject__is_necessary_only(db):
+def test_consent_resolve__no_subject__is_necessary_only(db):
     # Given
 
     # When
-    snapshot = consent_state_get(subject_id=None)
+    snapshot = consent_resolve(subject_id=None)
 
     # Then
     assert _core(snapshot) == (None, NECESSARY_ONLY, False)
 
 
-def test_consent_state_get__no_subject_and_warm_registry__makes_no_query(
+def test_consent_resolve__no_subject_and_warm_registry__makes_no_query(
     db, django_assert_num_queries
 ):
     # Given
-    consent_state_get(subject_id=None)
+    consent_resolve(subject_id=None)
 
     # When
     with django_assert_num_queries(0):
-        snapshot = consent_state_get(subject_id=None)
+        snapshot = consent_resolve(subject_id=None)
 
     # Then
     assert snapshot.purposes == NECESSARY_ONLY
 
 
-def test_consent_state_get__unknown_subject__is_necessary_only_and_cached(
+def test_consent_resolve__unknown_subject__is_necessary_only_and_cached(
     db, django_assert_num_queries
 ):
     # Given a well-formed id nobody has
-    consent_state_get(subject_id="nobody-has-this-id")
+    consent_resolve(subject_id="nobody-has-this-id")
 
     # When
     with django_assert_num_queries(0):
-        snapshot = consent_state_get(subject_id="nobody-has-this-id")
+        snapshot = consent_resolve(subject_id="nobody-has-this-id")
 
     # Then
     assert _core(snapshot) == (None, NECESSARY_ONLY, False)
 
 
 @pytest.mark.parametrize("subject_id", ["", "has spaces", "x" * 33, "a:b", "ünïcode"])
-def test_consent_state_get__malformed_id__is_necessary_only_without_a_lookup(
+def test_consent_resolve__malformed_id__is_necessary_only_without_a_lookup(
     db, subject_id, django_assert_num_queries
 ):
     # Given a warm purpose registry
@@ -110,24 +109,24 @@ def test_consent_state_get__malformed_id__is_necessary_only_without_a_lookup(
 
     # When
     with django_assert_num_queries(0):
-        snapshot = consent_state_get(subject_id=subject_id)
+        snapshot = consent_resolve(subject_id=subject_id)
 
     # Then
     assert _core(snapshot) == (None, NECESSARY_ONLY, False)
 
 
-def test_consent_state_get__warm_subject__makes_no_query(
+def test_consent_resolve__warm_subject__makes_no_query(
     subject, django_assert_num_queries, django_capture_on_commit_callbacks
 ):
     # Given
     with django_capture_on_commit_callbacks(execute=True):
         consent_update(subject=subject, purposes={"personalization": True}, source=Source.API)
     cache.clear()
-    consent_state_get(subject_id=subject.public_id)
+    consent_resolve(subject_id=subject.public_id)
 
     # When
     with django_assert_num_queries(0):
-        snapshot = consent_state_get(subject_id=subject.public_id)
+        snapshot = consent_resolve(subject_id=subject.public_id)
 
     # Then
     assert _core(snapshot) == (
@@ -137,13 +136,13 @@ def test_consent_state_get__warm_subject__makes_no_query(
     )
 
 
-def test_consent_state_get__after_a_change_commits__serves_it_without_a_query(
+def test_consent_resolve__after_a_change_commits__serves_it_without_a_query(
     subject, django_assert_num_queries, django_capture_on_commit_callbacks
 ):
     # Given a warm, granted state
     with django_capture_on_commit_callbacks(execute=True):
         consent_update(subject=subject, purposes={"personalization": True}, source=Source.API)
-    assert consent_state_get(subject_id=subject.public_id).purposes["personalization"] is True
+    assert consent_resolve(subject_id=subject.public_id).purposes["personalization"] is True
 
     # When consent is withdrawn
     with django_capture_on_commit_callbacks(execute=True):
@@ -151,11 +150,11 @@ def test_consent_state_get__after_a_change_commits__serves_it_without_a_query(
 
     # Then the very next read has it, still from the cache
     with django_assert_num_queries(0):
-        snapshot = consent_state_get(subject_id=subject.public_id)
+        snapshot = consent_resolve(subject_id=subject.public_id)
     assert snapshot.purposes["personalization"] is False
 
 
-def test_consent_state_get__grant_expired_in_the_database__is_not_granted(subject):
+def test_consent_resolve__grant_expired_in_the_database__is_not_granted(subject):
     # Given
     consent_update(subject=subject, purposes={"measurement": True}, source=Source.API)
     ConsentState.objects.filter(subject=subject).update(
@@ -164,32 +163,32 @@ def test_consent_state_get__grant_expired_in_the_database__is_not_granted(subjec
     cache.clear()
 
     # When
-    snapshot = consent_state_get(subject_id=subject.public_id)
+    snapshot = consent_resolve(subject_id=subject.public_id)
 
     # Then
     assert snapshot.purposes["measurement"] is False
 
 
-def test_consent_state_get__grant_lapses_while_cached__is_not_granted(
+def test_consent_resolve__grant_lapses_while_cached__is_not_granted(
     subject, settings, monkeypatch, django_assert_num_queries, django_capture_on_commit_callbacks
 ):
     # Given a 30-day grant, cached
     settings.TACTFUL = {**settings.TACTFUL, "CONSENT_GRANT_DAYS": 30}
     with django_capture_on_commit_callbacks(execute=True):
         consent_update(subject=subject, purposes={"measurement": True}, source=Source.API)
-    assert consent_state_get(subject_id=subject.public_id).purposes["measurement"] is True
+    assert consent_resolve(subject_id=subject.public_id).purposes["measurement"] is True
 
     # When 31 days have passed and the entry is still cached
     later = timezone.now() + timedelta(days=31)
     monkeypatch.setattr("consent.selectors.state.timezone.now", lambda: later)
     with django_assert_num_queries(0):
-        snapshot = consent_state_get(subject_id=subject.public_id)
+        snapshot = consent_resolve(subject_id=subject.public_id)
 
     # Then
     assert snapshot.purposes["measurement"] is False
 
 
-def test_consent_state_get__cache_raises__read_from_the_database_and_logged(
+def test_consent_resolve__cache_raises__read_from_the_database_and_logged(
     subject, monkeypatch, caplog
 ):
     # Given a granted subject and a cache that is down
@@ -198,7 +197,7 @@ def test_consent_state_get__cache_raises__read_from_the_database_and_logged(
 
     # When
     with caplog.at_level(logging.WARNING, logger="consent.selectors"):
-        snapshot = consent_state_get(subject_id=subject.public_id)
+        snapshot = consent_resolve(subject_id=subject.public_id)
 
     # Then the database, which holds the truth, answers
     assert snapshot.subject_id == subject.public_id
@@ -206,7 +205,7 @@ def test_consent_state_get__cache_raises__read_from_the_database_and_logged(
     assert "reading the database" in caplog.text
 
 
-def test_consent_state_get__cache_and_database_raise__fails_closed(subject, monkeypatch):
+def test_consent_resolve__cache_and_database_raise__fails_closed(subject, monkeypatch):
     # Given a granted subject, a cache that is down and a database that is down
     consent_update(subject=subject, purposes={"personalization": True}, source=Source.API)
     monkeypatch.setattr("consent.selectors.state.cache", BrokenCache())
@@ -216,13 +215,13 @@ def test_consent_state_get__cache_and_database_raise__fails_closed(subject, monk
 
     # When
     with connection.execute_wrapper(database_down):
-        snapshot = consent_state_get(subject_id=subject.public_id)
+        snapshot = consent_resolve(subject_id=subject.public_id)
 
     # Then
     assert _core(snapshot) == (None, {"necessary": True}, False)
 
 
-def test_consent_state_get__database_raises__fails_closed(subject):
+def test_consent_resolve__database_raises__fails_closed(subject):
     # Given a granted subject, not cached, and a database that is down
     consent_update(subject=subject, purposes={"personalization": True}, source=Source.API)
     cache.clear()
@@ -232,7 +231,7 @@ def test_consent_state_get__database_raises__fails_closed(subject):
 
     # When
     with connection.execute_wrapper(database_down):
-        snapshot = consent_state_get(subject_id=subject.public_id)
+        snapshot = consent_resolve(subject_id=subject.public_id)
 
     # Then
     assert snapshot.allows("personalization") is False
@@ -310,10 +309,10 @@ def test_consent_for_request__recording_gpc_fails__still_turns_advertising_off(
     def broken(*, subject):
         raise OperationalError("database down")
 
-    monkeypatch.setattr("consent.services.consent_record_gpc", broken)
+    monkeypatch.setattr("consent.services.requests.consent_record_gpc", broken)
 
     # When
-    with caplog.at_level(logging.WARNING, logger="consent.selectors"):
+    with caplog.at_level(logging.WARNING, logger="consent.services.requests"):
         snapshot = consent_for_request(_request(subject, **{"Sec-GPC": "1"}))
 
     # Then

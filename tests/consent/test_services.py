@@ -12,8 +12,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from consent.exceptions import AlwaysOnPurpose, UnknownPurpose
-from consent.models import ConsentEvent, ConsentState, Purpose, Source
-from consent.selectors import consent_state_get, purpose_keys, subject_group_name
+from consent.models import ConsentEvent, ConsentState, Purpose, Source, SubjectChange
+from consent.selectors import consent_resolve, purpose_keys, subject_group_name
 from consent.services import (
     consent_grant,
     consent_record_gpc,
@@ -24,6 +24,7 @@ from consent.services import (
     purpose_save,
     subject_create,
 )
+from consent.services.announce import changes_react_pending
 
 Kind = ConsentEvent.Kind
 
@@ -266,15 +267,7 @@ def test_consent_update__committed__announces_the_purposes_to_the_subject_group(
 
     # Then
     message = async_to_sync(listen_then_change)()
-    assert message == {
-        "type": "consent.changed",
-        "purposes": {
-            "necessary": True,
-            "personalization": True,
-            "measurement": False,
-            "advertising": False,
-        },
-    }
+    assert message == {"type": "consent.changed", "version": 1}
 
 
 def test_consent_update__before_commit__announces_nothing(
@@ -324,26 +317,31 @@ def test_consent_update__unchanged__announces_nothing(
     assert recording_layer.sent == []
 
 
-def test_consent_update__channel_layer_fails__keeps_the_write_and_logs(
-    subject, monkeypatch, caplog, django_capture_on_commit_callbacks
+def test_consent_update__channel_layer_fails__keeps_the_write_and_retries_the_message(
+    subject, monkeypatch, caplog, recording_layer, django_capture_on_commit_callbacks
 ):
     # Given a channel layer that is down
     def broken_layer():
         raise ConnectionError("channel layer down")
 
-    monkeypatch.setattr("consent.services.announce.get_channel_layer", broken_layer)
+    with monkeypatch.context() as patch:
+        patch.setattr("config.broadcast.get_channel_layer", broken_layer)
+        # When
+        with caplog.at_level(logging.WARNING), django_capture_on_commit_callbacks(execute=True):
+            snapshot = consent_update(
+                subject=subject, purposes={"personalization": True}, source=Source.API
+            )
 
-    # When
-    with caplog.at_level(logging.WARNING), django_capture_on_commit_callbacks(execute=True):
-        snapshot = consent_update(
-            subject=subject, purposes={"personalization": True}, source=Source.API
-        )
-
-    # Then
+    # Then the write stands, and its reactions wait in the outbox
     assert snapshot.purposes["personalization"] is True
     assert subject.consent_events.count() == 1
-    assert consent_state_get(subject_id=subject.public_id).purposes["personalization"] is True
-    assert "Could not announce a consent.changed" in caplog.text
+    assert consent_resolve(subject_id=subject.public_id).purposes["personalization"] is True
+    assert "Could not tell a subject's open sockets" in caplog.text
+    assert SubjectChange.objects.filter(public_id=subject.public_id, version=1).exists()
+    # And once the layer is back, the next sweep sends the message and empties the outbox
+    assert changes_react_pending(older_than=0) == 1
+    assert recording_layer.types_for(subject.public_id) == ["consent.changed"]
+    assert not SubjectChange.objects.exists()
 
 
 def test_consent_state_rebuild__after_a_history__equals_the_incremental_projection(subject):
@@ -383,7 +381,7 @@ def test_consent_record_gpc__first_signal__records_it_and_turns_advertising_off(
     )
     subject.refresh_from_db()
     assert subject.gpc_at is not None
-    snapshot = consent_state_get(subject_id=subject.public_id)
+    snapshot = consent_resolve(subject_id=subject.public_id)
     assert (snapshot.purposes["advertising"], snapshot.gpc) == (False, True)
 
 

@@ -10,23 +10,35 @@ from django.test import RequestFactory
 from consent.tokens import (
     SUBJECT_COOKIE,
     SUBJECT_HEADER,
-    subject_cookie_set,
+    SubjectToken,
     subject_id_from_request,
+    subject_token_issue,
     subject_token_read,
     subject_token_sign,
 )
 
 
-def test_subject_token__signed_then_read__returns_the_public_id():
+def test_subject_token__signed_then_read__returns_the_public_id_and_version():
     # Given
-    token = subject_token_sign("abcDEF123_-xyz")
+    token = subject_token_sign("abcDEF123_-xyz", 7)
 
     # When
-    public_id = subject_token_read(token)
+    read = subject_token_read(token)
 
     # Then
-    assert public_id == "abcDEF123_-xyz"
-    assert token != "abcDEF123_-xyz"
+    assert read == SubjectToken(public_id="abcDEF123_-xyz", version=7)
+    assert not token.startswith("abcDEF123_-xyz:")
+
+
+def test_subject_token__without_a_version__reads_as_none():
+    # Given a value signed like a token, but with no consent version in it
+    token = signing.TimestampSigner(salt="tactful.consent.subject").sign("abcDEF123_-xyz")
+
+    # When
+    read = subject_token_read(token)
+
+    # Then
+    assert read is None
 
 
 @pytest.mark.parametrize("token", [None, "", "garbage", "a:b", "a:b:c", ":::", "é:ü:ñ"])
@@ -42,9 +54,9 @@ def test_subject_token__malformed__reads_as_none(token):
 
 def test_subject_token__tampered__reads_as_none():
     # Given a valid token whose public id was swapped for another one
-    token = subject_token_sign("victim")
+    token = subject_token_sign("victim", 3)
     _, timestamp, signature = token.split(":")
-    tampered = f"attacker:{timestamp}:{signature}"
+    tampered = f"attacker.3:{timestamp}:{signature}"
 
     # When
     public_id = subject_token_read(tampered)
@@ -62,7 +74,7 @@ def test_subject_token__tampered__reads_as_none():
 )
 def test_subject_token__forged__reads_as_none(signer):
     # Given a token signed by someone else or for another purpose
-    forged = signer.sign("victim")
+    forged = signer.sign("victim.1")
 
     # When
     public_id = subject_token_read(forged)
@@ -98,7 +110,7 @@ def test_subject_token__younger_than_max_age__reads_as_the_public_id(settings, m
     public_id = subject_token_read(token)
 
     # Then
-    assert public_id == "someone"
+    assert public_id == SubjectToken("someone", 0)
 
 
 def test_subject_id_from_request__cookie_and_header__prefers_the_cookie():
@@ -137,7 +149,7 @@ def test_subject_id_from_request__no_token__is_none():
 
 
 @pytest.mark.parametrize("secure", [True, False])
-def test_subject_cookie_set__any_response__sets_a_signed_httponly_lax_cookie(settings, secure):
+def test_subject_token_issue__any_response__sets_a_signed_httponly_lax_cookie(settings, secure):
     # Given
     settings.TACTFUL = {
         **settings.TACTFUL,
@@ -147,12 +159,13 @@ def test_subject_cookie_set__any_response__sets_a_signed_httponly_lax_cookie(set
     response = HttpResponse()
 
     # When
-    token = subject_cookie_set(response, "someone")
+    token = subject_token_issue(response, "someone", 4)
 
-    # Then
+    # Then the cookie and the header carry it
     cookie = response.cookies[SUBJECT_COOKIE]
     assert cookie.value == token
-    assert subject_token_read(cookie.value) == "someone"
+    assert response[SUBJECT_HEADER] == token
+    assert subject_token_read(cookie.value) == SubjectToken("someone", 4)
     assert cookie["httponly"] is True
     assert cookie["samesite"] == "Lax"
     assert bool(cookie["secure"]) is secure

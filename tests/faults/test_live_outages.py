@@ -189,7 +189,7 @@ def throwaway_database() -> Iterator[str]:
 
 
 def consent_events(database_url: str, token: str) -> int:
-    public_id = token.split(":")[0]
+    public_id = token.split(":")[0].rpartition(".")[0]
     with psycopg.connect(database_url, connect_timeout=5) as connection:
         row = connection.execute(
             "SELECT count(*) FROM consent_consentevent e JOIN consent_subject s "

@@ -10,8 +10,8 @@ from django.apps import apps
 from django.core.management import call_command
 
 from consent.models import Purpose
-from personalization.lifespan import snapshot_live_reset
 from personalization.signals.taxonomy import event_taxonomy_forget
+from personalization.snapshot import snapshot_reset
 from tests.personalization import factories
 
 
@@ -47,10 +47,10 @@ async def live_process() -> AsyncIterator[None]:
     """For tests that open decision sockets in this process: what the process keeps between
     requests (the snapshot async code saw, the event taxonomy) starts afresh, and the channel
     layer's queues and connections go with the test's event loop."""
-    snapshot_live_reset()
+    snapshot_reset()
     event_taxonomy_forget()
     yield
-    snapshot_live_reset()
+    snapshot_reset()
     event_taxonomy_forget()
     await get_channel_layer().flush()
 

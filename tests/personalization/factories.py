@@ -43,3 +43,15 @@ class RuleFactory(factory.django.DjangoModelFactory):
     order = factory.Sequence(lambda n: (n + 1) * 10)
     segment = factory.SubFactory(SegmentFactory)
     variant = factory.SubFactory(VariantFactory, placement=factory.SelfAttribute("..placement"))
+
+
+def decide_for(*, subject_id, granted, attributes, placements=None):
+    """The engine's decisions for a sample visitor on the current snapshot, served to nobody."""
+    from consent.selectors import ConsentSnapshot
+    from personalization.serving import decide_on
+    from personalization.snapshot import snapshot_current
+
+    consent = ConsentSnapshot(subject_id=subject_id, purposes=dict.fromkeys(granted, True))
+    return decide_on(
+        snapshot_current(), consent=consent, attributes=attributes, placements=placements
+    )

@@ -13,7 +13,7 @@ from config.asgi import application
 from consent.models import Subject
 from consent.services import consent_update, preferences_update, subject_create
 from consent.tokens import subject_token_sign
-from personalization import selectors, services
+from personalization import services, serving
 from personalization.models import Placement
 from personalization.snapshot import REVISIONS_GROUP
 from tests.observability.samples import sample
@@ -35,13 +35,13 @@ WAIT = 3
 def evaluations(monkeypatch: pytest.MonkeyPatch) -> list[str | None]:
     """The subject of every decision the engine makes from now on (None: anonymous)."""
     made: list[str | None] = []
-    decide_on = selectors._decide_on
+    decide_on = serving.decide_on
 
-    def counting(*args: Any, **kwargs: Any) -> selectors.Decisions:
-        made.append(kwargs["subject_id"])
+    def counting(*args: Any, **kwargs: Any) -> serving.Decisions:
+        made.append(kwargs["consent"].subject_id)
         return decide_on(*args, **kwargs)
 
-    monkeypatch.setattr(selectors, "_decide_on", counting)
+    monkeypatch.setattr(serving, "decide_on", counting)
     return made
 
 
@@ -158,11 +158,11 @@ async def test_publish__preferences_kept_by_the_socket__not_read_again(demo_live
     async with subscribed(["home-hero", "recommendations"], {}, token) as (ws, first):
         assert first["decisions"]["home-hero"]["variant"] == "outdoor"
 
-        # When a revision is published, with the preferences store out of reach
-        def unreachable(**kwargs: Any) -> dict[str, Any]:
-            raise AssertionError("preferences read on a revision push")
+        # When a revision is published, with the consent store out of reach
+        def unreachable(**kwargs: Any) -> Any:
+            raise AssertionError("consent read on a revision push")
 
-        monkeypatch.setattr(selectors, "preferences_get", unreachable)
+        monkeypatch.setattr("consent.services.requests.consent_resolve", unreachable)
         await database_sync_to_async(recommendations_off)()
         pushed = await ws.receive_json_from(timeout=WAIT)
     # Then the push still decides with the preferences the socket holds

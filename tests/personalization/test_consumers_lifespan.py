@@ -14,8 +14,8 @@ from channels.testing import WebsocketCommunicator
 from django.core.cache import cache
 
 from config.asgi import application
+from config.broadcast import broadcast
 from personalization.lifespan import (
-    group_send_soon,
     lifespan_app,
     revision_check,
     revision_listener,
@@ -161,15 +161,15 @@ async def test_asgi__lifespan_scope__routed_to_the_listener():
     assert await instance.receive_output(timeout=WAIT) == {"type": "lifespan.shutdown.complete"}
 
 
-async def test_group_send_soon__listener_running__sent_from_a_sync_thread_without_waiting():
+async def test_broadcast__listener_running__sent_from_a_sync_thread_without_waiting():
     # Given a channel in a group, and the listener running on this loop
     layer = get_channel_layer()
     channel = await layer.new_channel()
     await layer.group_add("subject.test", channel)
     async with revision_listener():
         # When sync code (a request thread) sends to the group
-        await sync_to_async(group_send_soon, thread_sensitive=False)(
-            "subject.test", {"type": "signals.changed"}
+        await sync_to_async(broadcast, thread_sensitive=False)(
+            "subject.test", {"type": "signals.changed"}, wait=False
         )
         # Then the message goes out from the loop
         message = await asyncio.wait_for(layer.receive(channel), WAIT)

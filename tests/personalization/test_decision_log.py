@@ -9,7 +9,7 @@ from personalization.decision_log import (
     decision_log_get,
     decision_log_record,
 )
-from personalization.selectors import decision_evaluate
+from tests.personalization.factories import decide_for
 
 pytestmark = pytest.mark.django_db
 
@@ -19,7 +19,7 @@ GRANTED = ConsentSnapshot(
 
 
 def outdoor_decisions():
-    return decision_evaluate(
+    return decide_for(
         subject_id="subject-1",
         granted=["necessary", "personalization"],
         attributes={"context": {}, "prefs": {"interests": ["outdoor"]}},
@@ -70,7 +70,7 @@ def test_decision_log_record__size_and_lifetime__bounded(demo, settings, monkeyp
     monkeypatch.setattr(cache, "set", spy)
     # When three different decisions are recorded
     for other in ("running", "home", "fashion"):
-        decisions = decision_evaluate(
+        decisions = decide_for(
             subject_id="subject-1",
             granted=["necessary", "personalization"],
             attributes={"context": {}, "prefs": {"interests": ["outdoor", other]}},

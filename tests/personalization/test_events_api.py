@@ -283,7 +283,7 @@ def test_events__stored__announced_to_the_subjects_sockets(client, consented, mo
         async def group_send(self, group, message):
             sent.append((group, message))
 
-    monkeypatch.setattr("personalization.lifespan.get_channel_layer", Recording)
+    monkeypatch.setattr("config.broadcast.get_channel_layer", Recording)
     subject_id, token = consented
     # When events are stored
     post(client, {"events": [SHOES]}, X_Tactful_Subject=token)

@@ -82,7 +82,7 @@ def test_decide__metrics_recording_fails__decision_still_served(client, demo, mo
     def broken(*args, **kwargs):
         raise RuntimeError("stats broke")
 
-    monkeypatch.setattr("personalization.metrics.decision_stats_record", broken)
+    monkeypatch.setattr("personalization.serving.decision_stats_record", broken)
     # When
     response = decide(client, {"placements": ["home-hero"]})
     # Then
@@ -124,10 +124,19 @@ def test_snapshot_revision__fresh_process__set_on_first_load(demo):
 def test_consent_changed__announced_state__counted_by_kind(purposes, kind):
     # Given
     before = sample("tactful_consent_changes_total", kind=kind)
-    # When consent announces a change
-    consent_changed.send(sender=None, subject_id="s1", purposes=purposes)
+    # When consent announces a change that recorded an event
+    consent_changed.send(sender=None, subject_id="s1", purposes=purposes, kinds=["grant"])
     # Then
     assert sample("tactful_consent_changes_total", kind=kind) == before + 1
+
+
+def test_consent_changed__no_events_or_a_retry__not_counted():
+    # Given
+    before = sample("tactful_consent_changes_total", kind="reject_all")
+    # When consent announces a change without events (a rebuild, a retried reaction)
+    consent_changed.send(sender=None, subject_id="s1", purposes={"necessary": True}, kinds=())
+    # Then it is not counted (again)
+    assert sample("tactful_consent_changes_total", kind="reject_all") == before
 
 
 def test_consent_changed__sender_lists_event_kinds__counted_by_kind():

@@ -6,14 +6,14 @@ from django.core.management import call_command
 
 from personalization import services
 from personalization.models import Placement, Revision, Rule, Segment
-from personalization.selectors import decision_evaluate
 from personalization.snapshot import snapshot_current
+from tests.personalization.factories import decide_for
 
 pytestmark = pytest.mark.django_db
 
 
 def mobile(**kwargs):
-    return decision_evaluate(
+    return decide_for(
         subject_id=None,
         granted=["necessary"],
         attributes={"context": {"device": "mobile"}},
