@@ -22,7 +22,11 @@ NEED_NODE := command -v node >/dev/null 2>&1 && command -v $(NPM) >/dev/null 2>&
 	     echo "Install them (e.g. 'apt-get install nodejs npm', or from https://nodejs.org) and run make again." >&2; \
 	     exit 1; }
 
-.PHONY: run test venv lint typecheck pytest migrate demo bench clean sdk sdk-test
+# The TypeScript engine (shared by the edge worker and the SDK): built with tsc (git-ignored).
+EDGE := edge
+EDGE_BUILD := $(EDGE)/dist/engine.js
+
+.PHONY: run test venv lint typecheck pytest migrate demo bench clean sdk sdk-test edge edge-test
 
 $(BIN)/.installed: pyproject.toml
 	@if [ -z "$(PYTHON)" ]; then \
@@ -52,6 +56,24 @@ sdk-test: $(SDK)/node_modules/.installed
 	@$(NEED_NODE)
 	cd $(SDK) && $(NPM) test --silent
 
+$(EDGE)/node_modules/.installed: $(EDGE)/package.json $(EDGE)/package-lock.json
+	@$(NEED_NODE)
+	cd $(EDGE) && $(NPM) ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+$(EDGE_BUILD): $(EDGE)/node_modules/.installed $(shell find $(EDGE)/src -name '*.ts') $(EDGE)/tsconfig.json $(EDGE)/tsconfig.build.json
+	@$(NEED_NODE)
+	cd $(EDGE) && $(NPM) run --silent build
+	@touch $@
+
+edge: $(EDGE_BUILD)
+
+# The TypeScript engine against the shared fixtures of contracts/engine/ (as pytest holds the
+# Python engine to them).
+edge-test: $(EDGE)/node_modules/.installed
+	@$(NEED_NODE)
+	cd $(EDGE) && $(NPM) test --silent
+
 migrate: venv
 	$(BIN)/python manage.py migrate --no-input
 
@@ -59,7 +81,7 @@ demo: migrate
 	$(BIN)/python manage.py seed_demo
 	$(BIN)/python manage.py ensure_local_admin
 
-run: demo sdk
+run: demo sdk edge
 	$(BIN)/python manage.py collectstatic --no-input --verbosity 0
 	@echo "Demo shop: http://$(HOST):$(PORT)/   Admin: http://$(HOST):$(PORT)/admin/   Privacy center: http://$(HOST):$(PORT)/privacy/"
 	$(BIN)/uvicorn config.asgi:application --host $(HOST) --port $(PORT)
@@ -75,10 +97,11 @@ typecheck: venv
 pytest: venv sdk
 	$(BIN)/pytest
 
-test: lint typecheck sdk-test pytest
+test: lint typecheck sdk-test edge edge-test pytest
 
-bench: venv
+bench: venv edge
 	$(BIN)/python benchmarks/bench_engine.py
+	node benchmarks/bench_engine_ts.mjs
 	$(BIN)/python benchmarks/bench_conditions.py
 	$(BIN)/python benchmarks/bench_http.py
 	$(BIN)/python benchmarks/bench_ingest.py
@@ -88,4 +111,5 @@ bench: venv
 
 clean:
 	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache .hypothesis \
-		$(SDK)/node_modules $(SDK)/build personalization/static/tactful artifacts
+		$(SDK)/node_modules $(SDK)/build personalization/static/tactful artifacts \
+		$(EDGE)/node_modules $(EDGE)/dist $(EDGE)/build

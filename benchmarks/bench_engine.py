@@ -2,9 +2,12 @@
 
 Ruleset: 50 segments over context/prefs/signals, 10 placements with 5-8 rules each, 3 running
 experiments; 2,000 generated visitors, half of them with personalization and measurement granted.
-Run: .venv/bin/python benchmarks/bench_engine.py
+Run: .venv/bin/python benchmarks/bench_engine.py [--export FILE]
+(--export also writes the ruleset and visitors as JSON, the input of bench_engine_ts.mjs.)
 """
 
+import argparse
+import json
 import random
 import statistics
 import sys
@@ -122,10 +125,28 @@ def visitor(rng: random.Random, i: int) -> Visitor:
     return Visitor(subject_id=f"subject-{i}", attributes=attributes, granted=frozenset(granted))
 
 
+def export(path: Path, document: dict[str, Any], visitors: list[Visitor]) -> None:
+    """Write the very input measured here, for the TypeScript engine's harness."""
+    data = {
+        "snapshot": document,
+        "visitors": [
+            {"subject_id": v.subject_id, "granted": sorted(v.granted), "attributes": v.attributes}
+            for v in visitors
+        ],
+    }
+    path.write_text(json.dumps(data), encoding="utf-8")
+
+
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--export", type=Path, help="also write the ruleset and visitors here")
+    args = parser.parse_args()
     rng = random.Random(42)
-    snapshot = compile_snapshot(ruleset(rng))
+    document = ruleset(rng)
+    snapshot = compile_snapshot(document)
     visitors = [visitor(rng, i) for i in range(2000)]
+    if args.export is not None:
+        export(args.export, document, visitors)
     placements = list(snapshot.placements.values())
     for v in visitors[:200]:  # warm-up
         for p in placements:

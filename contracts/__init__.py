@@ -1,0 +1,1 @@
+"""Fixtures every tier of Tactful is tested against."""

@@ -1,0 +1,1 @@
+"""The shared engine fixtures: generated cases and the Python engine's answers."""

@@ -1,0 +1,3 @@
+/** The engine's entry point, built into `dist/engine.js` (see `engine/index.ts`). */
+
+export * from "./engine/index.js";
