@@ -1,5 +1,6 @@
 """Consent writes, one module per concern; the public names are re-exported here."""
 
+from consent.services.chains import Reseal, chain_reseal, chains_reseal
 from consent.services.consent import (
     GPC_RAW_SIGNAL,
     consent_grant,
@@ -28,6 +29,9 @@ __all__ = [
     "GPC_RAW_SIGNAL",
     "ErasureReceipt",
     "PurgeReport",
+    "Reseal",
+    "chain_reseal",
+    "chains_reseal",
     "consent_grant",
     "consent_record_gpc",
     "consent_record_tcf",

@@ -10,7 +10,7 @@ from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
-from consent.chain import event_digest
+from consent.chain import event_digest, event_seal, head_seal
 from consent.exceptions import AlwaysOnPurpose, UnknownNotice, UnknownPurpose
 from consent.models import (
     ADVERTISING,
@@ -79,9 +79,15 @@ def subject_lock(subject: Subject) -> Subject:
 
 
 def events_append(*, subject: Subject, events: Sequence[ConsentEvent]) -> list[ConsentEvent]:
-    """Chain and insert events of a locked subject: the only way events are written."""
+    """Chain, seal and insert events of a locked subject, and seal its new chain head.
+
+    The only way events are written. The chain goes on from its head when the head is longer
+    than what is left (deleted events stay a visible gap), else from its last event.
+    """
     last = subject.consent_events.order_by("-sequence").values_list("sequence", "hash").first()
     sequence, prev_hash = last if last is not None else (0, "")
+    if subject.chain_length > sequence:
+        sequence, prev_hash = subject.chain_length, subject.chain_head
     for event in events:
         sequence += 1
         event.subject = subject
@@ -101,8 +107,17 @@ def events_append(*, subject: Subject, events: Sequence[ConsentEvent]) -> list[C
             notice_hash=event.notice.content_hash if event.notice is not None else "",
             prev_hash=prev_hash,
         )
+        event.seal = event_seal(event_hash=event.hash)
         prev_hash = event.hash
-    return ConsentEvent.objects.bulk_create(events)
+    created = ConsentEvent.objects.bulk_create(events)
+    subject.chain_length, subject.chain_head = sequence, prev_hash
+    subject.chain_seal = head_seal(
+        subject_id=subject.public_id, length=sequence, last_hash=prev_hash
+    )
+    Subject.objects.filter(pk=subject.pk).update(
+        chain_length=sequence, chain_head=prev_hash, chain_seal=subject.chain_seal
+    )
+    return created
 
 
 def _state_set(
