@@ -87,6 +87,24 @@ def event_digest(
     return hashlib.sha256(orjson.dumps(content, option=orjson.OPT_SORT_KEYS)).hexdigest()
 
 
+def chained_digest(*, subject_id: str, event: ChainedEvent) -> str:
+    """`event_digest` of an event at its place in its subject's chain (`sequence`, `prev_hash`)."""
+    return event_digest(
+        subject_id=subject_id,
+        sequence=event.sequence,
+        created_at=event.created_at,
+        kind=event.kind,
+        purpose=event.purpose_key,
+        granted=event.granted,
+        source=event.source,
+        control=event.control,
+        raw_signal=event.raw_signal,
+        signal_data=event.signal_data or {},
+        notice_hash=event.notice_hash,
+        prev_hash=event.prev_hash,
+    )
+
+
 @lru_cache(maxsize=8)
 def _derived_key(secret: str) -> bytes:
     return hmac.digest(secret.encode(), _KEY_PURPOSE, "sha256")
@@ -148,20 +166,7 @@ def _event_problem(
         return f"event #{expected} is missing or out of order"
     if event.prev_hash != prev_hash:
         return f"event #{expected} does not follow the previous"
-    digest = event_digest(
-        subject_id=subject_id,
-        sequence=event.sequence,
-        created_at=event.created_at,
-        kind=event.kind,
-        purpose=event.purpose_key,
-        granted=event.granted,
-        source=event.source,
-        control=event.control,
-        raw_signal=event.raw_signal,
-        signal_data=event.signal_data or {},
-        notice_hash=event.notice_hash,
-        prev_hash=event.prev_hash,
-    )
+    digest = chained_digest(subject_id=subject_id, event=event)
     if digest != event.hash:
         return f"event #{expected} was changed after it was written"
     if not event.seal:

@@ -10,7 +10,7 @@ from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
-from consent.chain import event_digest, event_seal, head_seal
+from consent.chain import chained_digest, event_seal, head_seal
 from consent.exceptions import AlwaysOnPurpose, UnknownNotice, UnknownPurpose
 from consent.models import (
     ADVERTISING,
@@ -93,20 +93,7 @@ def events_append(*, subject: Subject, events: Sequence[ConsentEvent]) -> list[C
         event.subject = subject
         event.sequence = sequence
         event.prev_hash = prev_hash
-        event.hash = event_digest(
-            subject_id=subject.public_id,
-            sequence=sequence,
-            created_at=event.created_at,
-            kind=event.kind,
-            purpose=event.purpose.key,
-            granted=event.granted,
-            source=event.source,
-            control=event.control,
-            raw_signal=event.raw_signal,
-            signal_data=event.signal_data,
-            notice_hash=event.notice.content_hash if event.notice is not None else "",
-            prev_hash=prev_hash,
-        )
+        event.hash = chained_digest(subject_id=subject.public_id, event=event)
         event.seal = event_seal(event_hash=event.hash)
         prev_hash = event.hash
     created = ConsentEvent.objects.bulk_create(events)

@@ -1,5 +1,6 @@
 """Tests of the consent chain: written and sealed on every append, verified, tampering caught."""
 
+import importlib
 import itertools
 from datetime import timedelta
 
@@ -8,7 +9,7 @@ from django.core.management import CommandError, call_command
 from django.db import connection, models
 from django.db.migrations.loader import MigrationLoader
 
-from consent.chain import event_digest
+from consent.chain import chained_digest
 from consent.models import ConsentEvent, ConsentState, NoticeVersion, Purpose, Source, Subject
 from consent.selectors import chains_verify_all, subject_chain_verify
 from consent.services import consent_record_gpc, consent_update
@@ -41,34 +42,28 @@ def _rehash_from(subject, sequence, **changes):
     """Rewrite event `sequence` and recompute every hash after it, as SQL could."""
     prev_hash = ""
     for event in subject.consent_events.select_related("purpose", "notice").order_by("sequence"):
-        if event.sequence == sequence:
-            for field, value in changes.items():
-                setattr(event, field, value)
-        if event.sequence >= sequence:
-            digest = event_digest(
-                subject_id=subject.public_id,
-                sequence=event.sequence,
-                created_at=event.created_at,
-                kind=event.kind,
-                purpose=event.purpose.key,
-                granted=event.granted,
-                source=event.source,
-                control=event.control,
-                raw_signal=event.raw_signal,
-                signal_data=event.signal_data,
-                notice_hash=event.notice_hash,
-                prev_hash=prev_hash,
-            )
-            _raw_update(
-                ConsentEvent.objects.filter(pk=event.pk),
-                prev_hash=prev_hash,
-                hash=digest,
-                **changes if event.sequence == sequence else {},
-            )
-            prev_hash = digest
-        else:
+        if event.sequence < sequence:
             prev_hash = event.hash
+            continue
+        own_changes = changes if event.sequence == sequence else {}
+        for field, value in own_changes.items():
+            setattr(event, field, value)
+        event.prev_hash = prev_hash
+        prev_hash = chained_digest(subject_id=subject.public_id, event=event)
+        _raw_update(
+            ConsentEvent.objects.filter(pk=event.pk),
+            prev_hash=event.prev_hash,
+            hash=prev_hash,
+            **own_changes,
+        )
     return prev_hash
+
+
+SEAL_FAILS = (
+    "was rewritten and its hash recomputed: its seal does not match "
+    "(or it was sealed with a key Tactful no longer has)"
+)
+HEAD_ALTERED = "the chain head (its length and last hash) was altered: its seal does not match"
 
 
 def test_events_append__a_history__links_each_event_to_the_previous(history):
@@ -205,11 +200,7 @@ def test_subject_chain_verify__event_rewritten_and_rehashed_by_sql__fails_on_its
     problems = _problems(subject)
 
     # Then the hashes hold, but neither the event's seal nor the head's does
-    assert problems == (
-        "event #2 was rewritten and its hash recomputed: its seal does not match "
-        "(or it was sealed with a key Tactful no longer has)",
-        "the chain head (its length and last hash) was altered: its seal does not match",
-    )
+    assert problems == (f"event #2 {SEAL_FAILS}", HEAD_ALTERED)
 
 
 def test_subject_chain_verify__last_event_deleted__head_says_longer(subject, history):
@@ -248,10 +239,7 @@ def test_subject_chain_verify__whole_chain_deleted__head_says_it_existed(subject
             {"chain_length": 0, "chain_head": "", "chain_seal": ""},
             "the chain head has no seal: Tactful did not write it",
         ),
-        (
-            {"chain_length": 0, "chain_head": "", "chain_seal": "f" * 64},
-            "the chain head (its length and last hash) was altered: its seal does not match",
-        ),
+        ({"chain_length": 0, "chain_head": "", "chain_seal": "f" * 64}, HEAD_ALTERED),
     ],
     ids=["unsealed", "forged"],
 )
@@ -449,24 +437,18 @@ def test_subject_chain_verify__other_key__fails_every_seal(subject, history, set
     problems = _problems(subject)
 
     # Then the first event and the head fail their seals
-    assert problems == (
-        "event #1 was rewritten and its hash recomputed: its seal does not match "
-        "(or it was sealed with a key Tactful no longer has)",
-        "the chain head (its length and last hash) was altered: its seal does not match",
-    )
+    assert problems == (f"event #1 {SEAL_FAILS}", HEAD_ALTERED)
 
 
 def test_chain_anchor_migration__chains_from_before__sealed_as_found(subject, history):
     # Given chains as they were before seals existed
     _raw_update(ConsentEvent.objects.all(), seal="")
     _raw_update(Subject.objects.all(), chain_length=0, chain_head="", chain_seal="")
-    loader = MigrationLoader(connection)
-    state = loader.project_state(("consent", "0005_chain_anchor"))
-    migration = loader.get_migration("consent", "0005_chain_anchor")
-    seal = migration.operations[-1].code
+    state = MigrationLoader(connection).project_state(("consent", "0005_chain_anchor"))
+    migration = importlib.import_module("consent.migrations.0005_chain_anchor")
 
-    # When the data migration runs
-    seal(state.apps, None)
+    # When the data migration runs, on the models as they were then
+    migration.seal_existing_chains(state.apps, None)
 
     # Then they verify, trusted as of now
     assert subject_chain_verify(subject=subject).ok
