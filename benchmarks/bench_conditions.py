@@ -3,6 +3,7 @@
 import argparse
 import gc
 import random
+import re
 import statistics
 import sys
 import time
@@ -183,6 +184,48 @@ def time_per_evaluation(
     return samples
 
 
+# Patterns that backtracking engines (Python's re, JavaScript's) take exponential or high
+# polynomial time on, with an input of the longest context string (1,024 characters) that fails.
+CATASTROPHIC = {
+    "^(a+)+$": "a" * 1023 + "!",
+    "(a|aa)+$": "a" * 1023 + "!",
+    "(.*a){20}": "a" * 19 + "b" * 1005,
+    "(x+x+)+y": "x" * 1024,
+    "^(\\w+\\s?)*$": "word " * 204 + "!!!!",
+}
+
+
+def per_test_us(check: Check, attributes: dict[str, Any], number: int) -> float:
+    start = time.perf_counter_ns()
+    for _ in range(number):
+        check(attributes)
+    return (time.perf_counter_ns() - start) / number / 1000
+
+
+def regex_costs(visitors: list[dict[str, Any]]) -> None:
+    """µs per $regex test: realistic patterns, catastrophic ones at 1,024 characters, and what
+    Python's backtracking re takes on the first catastrophic pattern as its input grows."""
+    print()
+    print(f"{'regex condition (RE2)':60} {'µs per test':>12}")
+    for condition in segment_conditions():
+        if "regex" in str(condition):
+            check = compile_condition(condition)
+            cost = statistics.median(per_test_us(check, v, 20) for v in visitors)
+            print(f"{str(condition)[:60]:60} {cost:12.3f}")
+    for pattern, text in CATASTROPHIC.items():
+        check = compile_condition({"context.q": {"$regex": pattern}})
+        attributes = {"context": {"q": text}}
+        assert check(attributes) is False
+        cost = per_test_us(check, attributes, 200)
+        print(f"{pattern + ' on 1,024 characters':60} {cost:12.3f}")
+    backtracking = re.compile("^(a+)+$")
+    for length in (14, 16, 18, 20):
+        start = time.perf_counter_ns()
+        backtracking.search("a" * length + "!")
+        cost = (time.perf_counter_ns() - start) / 1000
+        print(f"{f'Python re, ^(a+)+$ on {length} a and !':60} {cost:12.1f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--visitors", type=int, default=300)
@@ -240,6 +283,7 @@ def main() -> None:
         f"{statistics.median(growthbook) / compiled_p50:.1f}x at p50, "
         f"{statistics.fmean(growthbook) / statistics.fmean(compiled_samples):.1f}x on the mean"
     )
+    regex_costs(visitors)
 
 
 if __name__ == "__main__":

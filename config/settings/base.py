@@ -194,6 +194,10 @@ TACTFUL = {
     "ERASURE_KEEPS_CONSENT_PROOF": env.bool("TACTFUL_ERASURE_KEEPS_CONSENT_PROOF", default=True),
     # How long consent proof is kept after an erasure or after a subject's last event.
     "CONSENT_PROOF_DAYS": env.int("TACTFUL_CONSENT_PROOF_DAYS", default=1095),
+    # The secret that seals consent chains, kept outside the database (empty: SECRET_KEY; the
+    # seals use a key derived from it for this purpose only). Fallbacks verify older seals.
+    "CHAIN_KEY": env.str("TACTFUL_CHAIN_KEY", default=""),
+    "CHAIN_KEY_FALLBACKS": env.list("TACTFUL_CHAIN_KEY_FALLBACKS", default=[]),
     # "Why am I seeing this": recent personalized decisions per subject, cache only (max 24 h).
     "DECISION_LOG_SECONDS": env.int("TACTFUL_DECISION_LOG_SECONDS", default=3600),
     "DECISION_LOG_SIZE": env.int("TACTFUL_DECISION_LOG_SIZE", default=20),

@@ -10,7 +10,7 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 
 from consent.admin.base import ReadOnlyAdmin
 from consent.models import ConsentEvent, ConsentState, Subject
@@ -51,12 +51,18 @@ class SubjectAdmin(ReadOnlyAdmin):
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         return ["public_id", "created_at", "user", "gpc_at", "erased_at", *self.readonly_fields]
 
-    @admin.display(description="hash chain")
+    @admin.display(description="consent chain")
     def chain(self, obj: Subject) -> str:
         report = subject_chain_verify(subject=obj)
         if report.ok:
-            return f"Verified: {report.length} events, none altered, removed or reordered."
-        return f"BROKEN at event #{report.broken_at}: {report.problem}."
+            return (
+                f"Verified: {report.length} events, sealed, none altered, removed or reordered; "
+                "the current consent state is what they say."
+            )
+        return format_html(
+            "<strong>FAILED</strong><ul>{}</ul>",
+            format_html_join("", "<li>{}.</li>", ((problem,) for problem in report.problems)),
+        )
 
     @admin.display(description="consent history")
     def consent_history(self, obj: Subject) -> str:

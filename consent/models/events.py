@@ -39,6 +39,16 @@ class ConsentEventQuerySet(models.QuerySet["ConsentEvent"]):
     def delete(self) -> NoReturn:
         raise ConsentEventImmutable("Consent events are append-only.")
 
+    def seals_replace(self, events: list["ConsentEvent"]) -> int:
+        """Write the new seals of `events`, after the chain key was rotated: nothing else.
+
+        Seals are not content (the hashes and everything they cover stay as written), so this
+        is the one field an event may change; `consent.services.chains` decides when.
+        """
+        # A plain QuerySet: bulk_update runs through update(), which this class refuses.
+        plain: models.QuerySet[ConsentEvent] = models.QuerySet(self.model, using=self.db)
+        return plain.bulk_update(events, ["seal"])
+
     def erase_whole_chains(self, subjects: models.QuerySet[Subject]) -> int:
         """Delete every event of `subjects`: only whole chains, only for erasure and retention.
 
@@ -53,7 +63,8 @@ class ConsentEvent(models.Model):
     """One consent choice or signal for one purpose: append-only proof (GDPR Art. 7(1)).
 
     Each event carries the SHA-256 of its content and of the previous event of its subject,
-    so editing, removing or reordering any event breaks the subject's chain.
+    so editing, removing or reordering any event breaks the subject's chain, and a seal (an
+    HMAC of that hash) that nobody can recompute without the chain key.
     """
 
     class Kind(models.TextChoices):
@@ -88,6 +99,8 @@ class ConsentEvent(models.Model):
     sequence = models.PositiveIntegerField(help_text="Position in the subject's chain, from 1.")
     prev_hash = models.CharField(max_length=64, blank=True)
     hash = models.CharField(max_length=64)
+    # An HMAC of the hash under a key outside the database: SQL can recompute a hash, not this.
+    seal = models.CharField(max_length=64, blank=True)
 
     objects = ConsentEventQuerySet.as_manager()
 

@@ -1,10 +1,13 @@
 """Pseudonymous subjects: a random public id, optionally an account, and nothing personal."""
 
 import secrets
+from typing import Any
 
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+
+from consent.chain import head_seal
 
 
 def public_id_new() -> str:
@@ -38,9 +41,20 @@ class Subject(models.Model):
         help_text="Bumped by every change of the subject's consent, preferences or existence: "
         "a cached copy of an older version is stale.",
     )
+    # The head of the subject's consent chain, sealed with a key kept outside the database
+    # (`consent.chain`): deleting the last events, or the whole chain, leaves it longer.
+    chain_length = models.PositiveIntegerField(default=0, editable=False)
+    chain_head = models.CharField(max_length=64, blank=True, editable=False)
+    chain_seal = models.CharField(max_length=64, blank=True, editable=False)
 
     def __str__(self) -> str:
         return self.public_id
+
+    def save(self, **kwargs: Any) -> None:
+        if self._state.adding and not self.chain_seal:
+            # Sealed from the start, so that wiping a chain cannot pass for a new subject.
+            self.chain_seal = head_seal(subject_id=self.public_id, length=0, last_hash="")
+        super().save(**kwargs)
 
 
 class SubjectChange(models.Model):

@@ -1,5 +1,6 @@
 """Consent writes, one module per concern; the public names are re-exported here."""
 
+from consent.services.chains import Reseal, chain_reseal, chains_reseal
 from consent.services.consent import (
     GPC_RAW_SIGNAL,
     consent_grant,
@@ -29,7 +30,10 @@ __all__ = [
     "GPC_RAW_SIGNAL",
     "ErasureReceipt",
     "PurgeReport",
+    "Reseal",
     "aconsent_for",
+    "chain_reseal",
+    "chains_reseal",
     "consent_for",
     "consent_for_request",
     "consent_grant",

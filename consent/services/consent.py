@@ -9,7 +9,7 @@ from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
-from consent.chain import event_digest
+from consent.chain import chained_digest, event_seal, head_seal
 from consent.exceptions import AlwaysOnPurpose, UnknownNotice, UnknownPurpose
 from consent.models import (
     ADVERTISING,
@@ -68,30 +68,32 @@ def subject_lock(subject: Subject) -> Subject:
 
 
 def events_append(*, subject: Subject, events: Sequence[ConsentEvent]) -> list[ConsentEvent]:
-    """Chain and insert events of a locked subject: the only way events are written."""
+    """Chain, seal and insert events of a locked subject, and seal its new chain head.
+
+    The only way events are written. The chain goes on from its head when the head is longer
+    than what is left (deleted events stay a visible gap), else from its last event.
+    """
     last = subject.consent_events.order_by("-sequence").values_list("sequence", "hash").first()
     sequence, prev_hash = last if last is not None else (0, "")
+    if subject.chain_length > sequence:
+        sequence, prev_hash = subject.chain_length, subject.chain_head
     for event in events:
         sequence += 1
         event.subject = subject
         event.sequence = sequence
         event.prev_hash = prev_hash
-        event.hash = event_digest(
-            subject_id=subject.public_id,
-            sequence=sequence,
-            created_at=event.created_at,
-            kind=event.kind,
-            purpose=event.purpose.key,
-            granted=event.granted,
-            source=event.source,
-            control=event.control,
-            raw_signal=event.raw_signal,
-            signal_data=event.signal_data,
-            notice_hash=event.notice.content_hash if event.notice is not None else "",
-            prev_hash=prev_hash,
-        )
+        event.hash = chained_digest(subject_id=subject.public_id, event=event)
+        event.seal = event_seal(event_hash=event.hash)
         prev_hash = event.hash
-    return ConsentEvent.objects.bulk_create(events)
+    created = ConsentEvent.objects.bulk_create(events)
+    subject.chain_length, subject.chain_head = sequence, prev_hash
+    subject.chain_seal = head_seal(
+        subject_id=subject.public_id, length=sequence, last_hash=prev_hash
+    )
+    Subject.objects.filter(pk=subject.pk).update(
+        chain_length=sequence, chain_head=prev_hash, chain_seal=subject.chain_seal
+    )
+    return created
 
 
 def _state_set(

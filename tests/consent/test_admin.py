@@ -1,6 +1,7 @@
 """Tests of the consent admin: an editable registry, a read-only subject list and consent log."""
 
 import pytest
+from django.db import models
 from django.urls import reverse
 
 from consent.models import ConsentEvent, NoticeVersion, PreferenceKey, Purpose, Source, Subject
@@ -274,3 +275,33 @@ def test_preference_admin__valid_key_with_values__is_saved(admin_client):
     assert response.status_code == 302
     key = PreferenceKey.objects.get(key="styles")
     assert list(key.options.values_list("value", flat=True)) == ["casual", "formal"]
+
+
+def test_subject_admin__tampered_chain__page_lists_each_problem(admin_client, subject):
+    # Given a chain whose last event was deleted and whose projection was edited
+    consent_update(subject=subject, purposes={"measurement": True}, source=Source.BANNER)
+    consent_update(subject=subject, purposes={"measurement": False}, source=Source.BANNER)
+    models.QuerySet.delete(ConsentEvent.objects.filter(subject=subject, sequence=2))
+
+    # When a privacy officer opens the subject, and its consent at a given time
+    page = admin_client.get(reverse("admin:consent_subject_change", args=[subject.pk]))
+    at = admin_client.get(reverse("admin:consent_subject_consent_at", args=[subject.pk]))
+
+    # Then both pages say it failed, and why, in plain words
+    deleted = "the chain ends at event #1 but its head records 2 events: the last 1 were deleted."
+    for response in (page, at):
+        html = response.content.decode()
+        assert response.status_code == 200
+        assert "FAILED" in html
+        assert deleted in html
+        assert "the current state of measurement says not granted (Banner, " in html
+
+
+def test_subject_admin__intact_chain__page_says_verified(admin_client, event):
+    # Given a subject's one-event chain
+
+    # When
+    page = admin_client.get(reverse("admin:consent_subject_change", args=[event.subject_id]))
+
+    # Then
+    assert "Verified: 1 events, sealed, none altered, removed or reordered" in page.content.decode()

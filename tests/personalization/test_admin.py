@@ -214,6 +214,27 @@ def test_admin_segment__invalid_condition__inline_error_and_nothing_saved(market
     assert not Revision.objects.exists()
 
 
+def test_admin_segment__regex_re2_cannot_run__error_at_condition_and_nothing_saved(marketer, db):
+    # When a marketer saves a segment whose regex uses lookahead
+    response = marketer.post(
+        reverse("admin:personalization_segment_add"),
+        {
+            "key": "lookahead",
+            "name": "Lookahead",
+            "description": "",
+            "condition": '{"context.q": {"$regex": "(?=x)"}}',
+        },
+    )
+    # Then the form shows why, at the condition field, and nothing is saved or published
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors["condition"] == [
+        '"$regex" at context.q: the pattern "(?=x)" uses lookahead, which Tactful does not '
+        "support: regexes must run in linear time."
+    ]
+    assert not Segment.objects.exists()
+    assert not Revision.objects.exists()
+
+
 def test_admin_segment__valid__saved_and_published(marketer, db):
     # When
     response = marketer.post(

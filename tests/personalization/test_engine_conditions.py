@@ -716,7 +716,7 @@ def test_regex__slash_in_pattern__is_a_literal_slash() -> None:
         ("[^\\D]", "xy", False),
         ("\\bcat\\b", "a cat!", True),
         ("\\Bat", "cat", True),
-        ("(?<year>\\d{4})-\\k<year>", "2024-2024", True),
+        ("(?<year>\\d{4})-(?<month>\\d\\d)", "2024-05", True),
         ("\\q\\A", "qA", True),
         ("a+?b", "aab", True),
         ("\\s", "\u00a0", True),

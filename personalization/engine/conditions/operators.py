@@ -7,7 +7,7 @@ from functools import lru_cache
 from typing import Any, Final
 
 from .predicates import Predicate, always, is_null, negation, never
-from .regex import RegexSyntaxError, compile_js_regex
+from .regex import RegexSyntaxError, RegexUnsupportedError, compile_js_regex
 from .values import (
     JS_LINE_TERMINATORS,
     SAFE_INTEGER,
@@ -194,19 +194,22 @@ def compile_type(operand: Any) -> Predicate:
 
 
 def compile_regex(operand: Any, *, ignore_case: bool, negate: bool) -> Predicate:
-    # A pattern that doesn't compile never matches, so its negation always does (as in GrowthBook).
+    # A pattern JavaScript rejects never matches, so its negation always does (as in GrowthBook).
+    # One JavaScript accepts but RE2 cannot run (refused at save; an old revision may hold it)
+    # has no known answer, so neither it nor its negation matches and the rule is skipped.
     try:
-        pattern = compile_js_regex(operand, ignore_case) if isinstance(operand, str) else None
+        test = compile_js_regex(operand, ignore_case) if isinstance(operand, str) else None
+    except RegexUnsupportedError:
+        return never
     except RegexSyntaxError:
-        pattern = None
-    if pattern is None:
+        test = None
+    if test is None:
         return always if negate else never
-    search = pattern.search
 
     # RegExp.prototype.test converts its argument to a string, so 25 matches /^2/.
     if negate:
-        return lambda value: search(value if type(value) is str else to_string(value)) is None
-    return lambda value: search(value if type(value) is str else to_string(value)) is not None
+        return lambda value: not test(value if type(value) is str else to_string(value))
+    return lambda value: test(value if type(value) is str else to_string(value))
 
 
 @lru_cache(maxsize=4096)

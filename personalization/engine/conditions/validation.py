@@ -5,7 +5,7 @@ from typing import Any, Final
 
 from .compiler import MAX_DEPTH, is_operator_object, too_deep
 from .operators import ORDERINGS, VERSION_ORDERINGS
-from .regex import RegexSyntaxError, compile_js_regex
+from .regex import RegexSyntaxError, RegexUnsupportedError, compile_js_regex
 from .values import TYPE_NAMES, number_to_string, number_value
 
 #: Every top-level attribute path starts with one of these.
@@ -253,3 +253,5 @@ def _check_regex(op: str, operand: Any, where: str, problems: list[str]) -> None
         compile_js_regex(operand, op.endswith("i"))
     except RegexSyntaxError as error:
         problems.append(f'"{op}" {_at(where)} is not a valid regular expression: {error}.')
+    except RegexUnsupportedError as error:
+        problems.append(f'"{op}" {_at(where)}: the pattern "{operand}" {error}.')
