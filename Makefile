@@ -84,7 +84,7 @@ demo: migrate
 run: demo sdk edge
 	$(BIN)/python manage.py collectstatic --no-input --verbosity 0
 	@echo "Demo shop: http://$(HOST):$(PORT)/   Admin: http://$(HOST):$(PORT)/admin/   Privacy center: http://$(HOST):$(PORT)/privacy/"
-	$(BIN)/uvicorn config.asgi:application --host $(HOST) --port $(PORT)
+	$(BIN)/python -m config.serve --host $(HOST) --port $(PORT)
 
 lint: venv
 	$(BIN)/ruff check .

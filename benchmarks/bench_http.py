@@ -132,8 +132,8 @@ def measure(args: argparse.Namespace, var_dir: str, env: dict[str, str]) -> None
     subprocess.run([*manage, "seed_demo", "-v0"], env=env, check=True, cwd=ROOT)
     port = free_port()
     server_cmd = [
-        PYTHON, "-m", "uvicorn", "config.asgi:application", "--port", str(port),
-        "--workers", "1", "--no-access-log", "--log-level", "warning",
+        PYTHON, "-m", "config.serve", "--port", str(port), "--workers", "1",
+        "--log-level", "warning",
     ]  # fmt: skip
     if shutil.which("taskset"):
         server_cmd = ["taskset", "-c", "0", *server_cmd]

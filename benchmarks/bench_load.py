@@ -194,9 +194,8 @@ def main() -> None:
         manage(env, "seed_demo", "-v0")
         port = free_port()
         server = subprocess.Popen(
-            pinned(0, [sys.executable, "-m", "uvicorn", "config.asgi:application", "--port",
-                       str(port), "--workers", str(workers), "--no-access-log",
-                       "--log-level", "warning"]),
+            pinned(0, [sys.executable, "-m", "config.serve", "--port", str(port),
+                       "--workers", str(workers), "--log-level", "warning"]),
             cwd=ROOT, env=env, stderr=subprocess.DEVNULL,
         )  # fmt: skip
         base = f"http://127.0.0.1:{port}"

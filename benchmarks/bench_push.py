@@ -92,9 +92,8 @@ def prepare(env: dict[str, str]) -> None:
 def server(env: dict[str, str], *, deflate: bool) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     port = free_port()
     command = [
-        PYTHON, "-m", "uvicorn", "config.asgi:application", "--port", str(port),
-        "--workers", "1", "--no-access-log", "--log-level", "warning", "--lifespan", "on",
-        "--ws-per-message-deflate", str(deflate).lower(),
+        PYTHON, "-m", "config.serve", "--port", str(port), "--workers", "1",
+        "--log-level", "warning", "--ws-per-message-deflate", str(deflate).lower(),
     ]  # fmt: skip
     if shutil.which("taskset"):
         command = ["taskset", "-c", "0", *command]

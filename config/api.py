@@ -9,6 +9,7 @@ from django.db import DatabaseError
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from drf_spectacular.utils import Direction, OpenApiResponse, inline_serializer
 from rest_framework import exceptions, serializers, status
+from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.parsers import BaseParser
 from rest_framework.renderers import BaseRenderer
 from rest_framework.response import Response
@@ -51,6 +52,29 @@ class OrjsonParser(BaseParser):
             return orjson.loads(body)
         except orjson.JSONDecodeError as exc:
             raise exceptions.ParseError(f"Malformed JSON: {exc}") from exc
+
+
+class JsonNegotiation(DefaultContentNegotiation):
+    """DRF's content negotiation, with the usual case answered at once: an endpoint that renders
+    only JSON, asked by a client that takes anything or JSON, answers JSON without its Accept
+    header being parsed against each renderer (25 µs, a sixth of the decide endpoint's own CPU
+    time, benchmarks/README.md). Anything else is negotiated as DRF does (406 included)."""
+
+    def select_renderer(
+        self, request: Any, renderers: Any, format_suffix: str | None = None
+    ) -> tuple[Any, str]:
+        accept = request.META.get("HTTP_ACCEPT", "*/*")
+        if (
+            len(renderers) == 1
+            and accept in _ANY_JSON
+            and not format_suffix
+            and not request.META.get("QUERY_STRING")
+        ):
+            return renderers[0], renderers[0].media_type
+        return super().select_renderer(request, renderers, format_suffix)
+
+
+_ANY_JSON = frozenset({"*/*", "application/json", ""})
 
 
 class OrjsonRenderer(BaseRenderer):

@@ -3,6 +3,8 @@
 - `RequestIdFilter` adds the current request's id (set by `config.middleware`) to each record.
 - `RepeatFilter` lets one record per logger and message through every few seconds and says how
   many it held back, so an outage that fails every request does not flood the output.
+- `ConnectionLineFilter` drops the line uvicorn writes about each connection, which holds the
+  client's address and the query string (its access log is off altogether).
 - `JsonFormatter` writes a fixed set of fields; it never serialises a request, a header or a
   cookie, and it masks e-mail and IP addresses found in messages and tracebacks.
 - `MetricsHandler` counts warnings and errors, and each fallback (degraded path) by component.
@@ -40,11 +42,14 @@ DEGRADED_COMPONENTS: tuple[tuple[str, str], ...] = (
     ("personalization.signals", "signals"),
     ("personalization.snapshot", "snapshot"),
     ("personalization.lifespan", "broadcast"),
-    ("personalization.throttling", "rate_limit"),
+    ("config.broadcast", "broadcast"),
+    ("config.throttling", "rate_limit"),
     ("personalization.decision_log", "decision_log"),
     ("personalization.stats", "decision_stats"),
     ("personalization.engine", "engine"),
     ("consent.selectors", "consent"),
+    ("consent.versions", "consent"),
+    ("consent.services.requests", "consent"),
     ("consent.services.announce", "announce"),
 )
 
@@ -71,6 +76,14 @@ class RequestIdFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         record.request_id = request_id_var.get()
         return True
+
+
+class ConnectionLineFilter(logging.Filter):
+    """Drop uvicorn's per-connection lines (`'%s - "WebSocket %s" [accepted]'` and the like):
+    their arguments are the client's address and the path with its query string."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith('%s - "')
 
 
 class RepeatFilter(logging.Filter):

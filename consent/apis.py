@@ -40,8 +40,8 @@ from consent.services import (
     consent_update,
     gpc_of,
     preferences_update,
-    subject_create,
     subject_erase,
+    subject_for_change,
 )
 from consent.tcf import tc_string_decode
 from consent.tokens import (
@@ -65,6 +65,12 @@ _SUBJECT_PARAMETERS = [
         description="Signed subject token from a PUT response (other clients).",
     ),
 ]
+_GPC_PARAMETER = OpenApiParameter(
+    GPC_HEADER,
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    description='Global Privacy Control; "1" opts out of advertising for good.',
+)
 _NO_SUBJECT = OpenApiResponse(
     ERROR_SCHEMA, description="No valid subject token: nobody to act on (no_subject)."
 )
@@ -106,15 +112,7 @@ class ConsentApi(SubjectApi):
     @extend_schema(
         tags=["consent"],
         summary="The consent that applies to this request",
-        parameters=[
-            *_SUBJECT_PARAMETERS,
-            OpenApiParameter(
-                GPC_HEADER,
-                OpenApiTypes.STR,
-                OpenApiParameter.HEADER,
-                description='Global Privacy Control; "1" opts out of advertising for good.',
-            ),
-        ],
+        parameters=[*_SUBJECT_PARAMETERS, _GPC_PARAMETER],
         responses={200: ConsentStateSerializer},
     )
     def get(self, request: Request) -> Response:
@@ -127,9 +125,13 @@ class ConsentApi(SubjectApi):
             "Creates the subject on its first choice and sets the subject cookie. Purposes left "
             "out keep their state; choosing what is already in force records nothing. A TC "
             "string is decoded, stored verbatim and mapped to Tactful's purposes; the visitor's "
-            "own choices in the same body or earlier take precedence over it."
+            "own choices in the same body or earlier take precedence over it. With `Sec-GPC: 1` "
+            "the signal is recorded first, and an advertising grant made here does not outrank "
+            "it (only an explicit re-consent in the privacy center does). Every answer carries a "
+            "new subject token (cookie, `X-Tactful-Subject` header and `token`): requests that "
+            "present it never see a consent older than this answer."
         ),
-        parameters=_SUBJECT_PARAMETERS,
+        parameters=[*_SUBJECT_PARAMETERS, _GPC_PARAMETER],
         request=ConsentUpdateSerializer,
         responses={
             200: ConsentUpdatedSerializer,
@@ -139,6 +141,11 @@ class ConsentApi(SubjectApi):
                 "TC string, or refusal of an always-on purpose; nothing is written.",
             ),
             **BODY_ERRORS,
+            429: OpenApiResponse(
+                ERROR_SCHEMA,
+                description="A first choice, from an address that created too many subjects "
+                "lately (throttled, with Retry-After); nothing is written.",
+            ),
             503: _UNAVAILABLE,
         },
     )
@@ -149,7 +156,7 @@ class ConsentApi(SubjectApi):
         decoded = tc_string_decode(data["tc_string"]) if "tc_string" in data else None
         # One transaction: a choice that fails validation leaves no subject behind either.
         with transaction.atomic():
-            subject = subject_for_request(request) or subject_create()
+            subject = subject_for_change(request)
             if gpc_of(request):
                 # Before the choice: an advertising grant over the API does not outrank GPC.
                 snapshot = consent_record_gpc(subject=subject)

@@ -8,6 +8,7 @@ from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
+from rest_framework.exceptions import Throttled
 
 from config.api import DomainError
 from consent.exceptions import ConsentRequired
@@ -44,8 +45,8 @@ from consent.services import (
     erasure_keeps_consent_proof,
     gpc_of,
     preferences_update,
-    subject_create,
     subject_erase,
+    subject_for_change,
 )
 from consent.tokens import subject_cookie_clear, subject_token_issue
 
@@ -133,16 +134,20 @@ def consent_choose(request: HttpRequest) -> HttpResponse:
         return _center(request, status=400, consent_form=form)
     action = form.cleaned_data["action"]
     # One transaction: a choice that fails leaves no subject behind either.
-    with transaction.atomic():
-        subject = subject_for_request(request) or subject_create()
-        if gpc_of(request):
-            consent_record_gpc(subject=subject)
-        snapshot = consent_update(
-            subject=subject,
-            purposes=form.choices(),
-            source=Source.PRIVACY_CENTER,
-            control=CONTROLS.get(action, "toggles"),
-        )
+    try:
+        with transaction.atomic():
+            subject = subject_for_change(request)
+            if gpc_of(request):
+                consent_record_gpc(subject=subject)
+            snapshot = consent_update(
+                subject=subject,
+                purposes=form.choices(),
+                source=Source.PRIVACY_CENTER,
+                control=CONTROLS.get(action, "toggles"),
+            )
+    except Throttled:
+        form.add_error(None, "Too many new visitors from this address just now: try again later.")
+        return _center(request, status=429, consent_form=form)
     messages.success(request, "Your choices are saved. They apply from the next page you see.")
     response = redirect("privacy-center")
     subject_token_issue(response, subject.public_id, snapshot.version)

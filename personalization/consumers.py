@@ -252,8 +252,10 @@ class DecisionConsumer(AsyncJsonWebsocketConsumer):
                 await self._refresh("consent")
 
     async def signals_changed(self, event: dict[str, Any]) -> None:
-        if self.subscribed and signals_allowed(self.consent):
-            self.signals = await self._window(self.consent)
+        """New events of the subject: their window, and their consent with it, read again (a
+        change that raced the events, an erasure say, is seen before anything is pushed)."""
+        if self.subscribed and self.token is not None and signals_allowed(self.consent):
+            await self._reload(0)
             await self._refresh("signals")
 
     async def subject_erased(self, event: dict[str, Any]) -> None:

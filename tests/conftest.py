@@ -9,13 +9,16 @@ from django.core.cache import cache
 @pytest.fixture(autouse=True)
 def _clear_cache() -> Iterator[None]:
     # The shared cache, and the consent versions this process learnt alongside it.
+    from consent.selectors import registry_drop_kept
     from consent.versions import consent_versions_forget
 
     cache.clear()
     consent_versions_forget()
+    registry_drop_kept()
     yield
     cache.clear()
     consent_versions_forget()
+    registry_drop_kept()
 
 
 @pytest.fixture(autouse=True)

@@ -93,7 +93,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env.bool(
     "DATABASE_POOL", default=True
 ):
-    DATABASES["default"]["OPTIONS"] = {"pool": {"min_size": 1, "max_size": 20, "timeout": 5}}
+    DATABASES["default"]["OPTIONS"] = {"pool": {"min_size": 1, "max_size": 20}}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env.str("REDIS_URL", default="")
@@ -168,6 +168,7 @@ X_FRAME_OPTIONS = "DENY"
 REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["config.api.OrjsonRenderer"],
     "DEFAULT_PARSER_CLASSES": ["config.api.OrjsonParser"],
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "config.api.JsonNegotiation",
     "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
@@ -217,6 +218,11 @@ TACTFUL = {
     # POST /api/v1/events: requests per subject (or per client address) per window.
     "EVENTS_RATE_LIMIT": env.int("TACTFUL_EVENTS_RATE_LIMIT", default=120),
     "EVENTS_RATE_WINDOW_SECONDS": env.int("TACTFUL_EVENTS_RATE_WINDOW_SECONDS", default=60),
+    # New subjects (a first consent choice without a token) per client address per window.
+    "NEW_SUBJECTS_RATE_LIMIT": env.int("TACTFUL_NEW_SUBJECTS_RATE_LIMIT", default=30),
+    "NEW_SUBJECTS_RATE_WINDOW_SECONDS": env.int(
+        "TACTFUL_NEW_SUBJECTS_RATE_WINDOW_SECONDS", default=60
+    ),
     # /ws/v1/decisions: heartbeat period, largest client message, client message rate (burst).
     "WS_HEARTBEAT_SECONDS": env.float("TACTFUL_WS_HEARTBEAT_SECONDS", default=25.0),
     "WS_MAX_MESSAGE_BYTES": env.int("TACTFUL_WS_MAX_MESSAGE_BYTES", default=16 * 1024),
@@ -244,11 +250,14 @@ TACTFUL = {
 # After a database outage, psycopg's pool retries a lost connection with a backoff that doubles
 # for up to 5 minutes, so a process could take minutes to see the database again. Giving up
 # after a few seconds instead lets the next request that needs a connection open a fresh one at
-# once; while the database is down, such a request waits at most this long before its 503.
+# once; while the database is down, such a request waits at most this long for a connection
+# before its 503. A pooled connection is checked before it is lent (one empty query; the hot
+# path makes none), so one that died with the server is replaced, never handed to a request.
 if "pool" in DATABASES["default"].get("OPTIONS", {}):
-    DATABASES["default"]["OPTIONS"]["pool"].update(
-        reconnect_timeout=env.float("TACTFUL_DATABASE_RECONNECT_SECONDS", default=2.0),
-    )
+    _reconnect = env.float("TACTFUL_DATABASE_RECONNECT_SECONDS", default=2.0)
+    DATABASES["default"]["OPTIONS"]["pool"].update(reconnect_timeout=_reconnect, timeout=_reconnect)
+    # Django's pool then checks each connection it lends (psycopg's check_connection).
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 
 # Probes and scrapes come over plain HTTP from inside the cluster (config/middleware.py).
 SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
@@ -264,6 +273,7 @@ LOGGING = {
             "()": "config.logging.RepeatFilter",
             "seconds": env.float("TACTFUL_LOG_REPEAT_SECONDS", default=10.0),
         },
+        "connection_lines": {"()": "config.logging.ConnectionLineFilter"},
     },
     "formatters": {
         "json": {"()": "config.logging.JsonFormatter"},
@@ -277,8 +287,15 @@ LOGGING = {
         },
         "metrics": {"class": "config.logging.MetricsHandler", "level": "WARNING"},
     },
-    # Django's own records go through the same handlers, once.
-    "loggers": {"django": {"handlers": [], "level": "INFO", "propagate": True}},
+    "loggers": {
+        # Django's own records go through the same handlers, once.
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
+        # uvicorn's access log writes each client's address and query string: never, however
+        # the server was started; its other records come here too, without connection lines.
+        "uvicorn.access": {"handlers": [], "level": "CRITICAL", "propagate": False},
+        "uvicorn.error": {"filters": ["connection_lines"], "propagate": True},
+        "uvicorn": {"handlers": [], "propagate": True},
+    },
     "root": {
         "handlers": ["console", "metrics"],
         "level": env.str("DJANGO_LOG_LEVEL", default="INFO"),

@@ -8,6 +8,7 @@ strictly necessary is granted.
 
 import logging
 import re
+import time
 from collections.abc import Collection
 from dataclasses import dataclass, field
 
@@ -176,14 +177,44 @@ def registry_load() -> Registry:
     return registry
 
 
+class _Kept:
+    """The registry as this process last read it, and until when it may be used as it is."""
+
+    registry: Registry | None = None
+    until = 0.0
+
+
+_kept = _Kept()
+
+
+def _registry_kept() -> Registry | None:
+    return _kept.registry if time.monotonic() < _kept.until else None
+
+
+def _registry_keep(registry: Registry) -> Registry:
+    _kept.registry = registry
+    _kept.until = time.monotonic() + float(settings.TACTFUL["REVISION_CHECK_SECONDS"])
+    return registry
+
+
+def registry_drop_kept() -> None:
+    """Read the registry afresh next time (after a change in this process, and in tests)."""
+    _kept.registry, _kept.until = None, 0.0
+
+
 def registry_get() -> Registry:
+    """The purposes and published notices. Kept in the process for one revision check period
+    (a change made in the admin reaches every process within it, as a revision does), else
+    read from the cache, else from the database."""
+    if (kept := _registry_kept()) is not None:
+        return kept
     try:
         registry: Registry | None = cache.get(REGISTRY_CACHE_KEY)
     except Exception:
         # The cache (Redis) is down; the database still holds the truth.
         logger.warning("Consent cache unavailable; reading the database.", exc_info=True)
         registry = None
-    return registry_load() if registry is None else registry
+    return _registry_keep(registry_load() if registry is None else registry)
 
 
 def purpose_list() -> QuerySet[Purpose]:
@@ -278,21 +309,22 @@ def consent_snapshot_build(
 
 def _record_and_registry(subject_id: str, version: int) -> tuple[ConsentRecord, Registry]:
     """The subject's record, current as of `version` at least, and the registry."""
-    # One round trip for all three: this is the whole cost of consent on a warm decision.
+    record_key, shared_key = subject_cache_key(subject_id), version_key(subject_id)
+    registry = _registry_kept()
+    # One round trip: this is the whole cost of consent on a warm decision.
     try:
         cached = cache.get_many(
-            [REGISTRY_CACHE_KEY, subject_cache_key(subject_id), version_key(subject_id)]
+            [record_key, shared_key] if registry else [REGISTRY_CACHE_KEY, record_key, shared_key]
         )
     except Exception:
         # The cache (Redis) is down: read the database (it holds the truth) and cache nothing;
         # only if that fails too does the caller fail closed.
         logger.warning("Consent cache unavailable; reading the database.", exc_info=True)
-        return consent_record_load(subject_id=subject_id), registry_load()
-    registry: Registry | None = cached.get(REGISTRY_CACHE_KEY)
-    record: ConsentRecord | None = cached.get(subject_cache_key(subject_id))
-    floor = max(
-        version, consent_version_known(subject_id), int(cached.get(version_key(subject_id)) or 0)
-    )
+        return consent_record_load(subject_id=subject_id), registry or registry_load()
+    if registry is None:
+        registry = _registry_keep(cached.get(REGISTRY_CACHE_KEY) or registry_load())
+    record: ConsentRecord | None = cached.get(record_key)
+    floor = max(version, consent_version_known(subject_id), int(cached.get(shared_key) or 0))
     if record is None or record.version < floor:
         record = consent_record_load(subject_id=subject_id)
         if not record.exists:
@@ -302,7 +334,7 @@ def _record_and_registry(subject_id: str, version: int) -> tuple[ConsentRecord, 
             consent_record_store(subject_id=subject_id, record=record)
         except Exception:
             logger.warning("Consent cache unavailable; the record is not cached.", exc_info=True)
-    return record, registry_load() if registry is None else registry
+    return record, registry
 
 
 def consent_resolve(

@@ -23,7 +23,13 @@ from consent.services.preferences import (
     preference_option_save,
     preferences_update,
 )
-from consent.services.requests import aconsent_for, consent_for, consent_for_request, gpc_of
+from consent.services.requests import (
+    aconsent_for,
+    consent_for,
+    consent_for_request,
+    gpc_of,
+    subject_for_change,
+)
 from consent.services.retention import PurgeReport, grants_expire, retention_purge
 
 __all__ = [
@@ -59,4 +65,5 @@ __all__ = [
     "retention_purge",
     "subject_create",
     "subject_erase",
+    "subject_for_change",
 ]

@@ -32,6 +32,7 @@ from consent.selectors import (
     events_replay,
     notice_current,
     notice_published_get,
+    registry_drop_kept,
     registry_get,
 )
 from consent.selectors.history import grant_expiry
@@ -354,7 +355,9 @@ def consent_state_rebuild(*, subject: Subject) -> None:
 
 
 def registry_forget() -> None:
-    """Drop the cached purpose and notice registry (after commit: every process reloads it)."""
+    """Drop the cached purpose and notice registry (after commit): this process reads it again
+    at once, the others within a revision check period."""
+    registry_drop_kept()
     try:
         cache.delete(REGISTRY_CACHE_KEY)
     except Exception:

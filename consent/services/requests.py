@@ -10,10 +10,19 @@ import logging
 
 from asgiref.sync import sync_to_async
 from django.http import HttpRequest
+from rest_framework.exceptions import Throttled
 from rest_framework.request import Request
 
-from consent.selectors import GPC_HEADER, ConsentSnapshot, consent_resolve, subject_get
-from consent.services.consent import consent_record_gpc
+from consent.models import Subject
+from consent.selectors import (
+    GPC_HEADER,
+    ConsentSnapshot,
+    consent_resolve,
+    subject_for_request,
+    subject_get,
+)
+from consent.services.consent import consent_record_gpc, subject_create
+from consent.throttling import SubjectCreationThrottle
 from consent.tokens import SubjectToken, subject_token_from_request
 
 logger = logging.getLogger(__name__)
@@ -54,3 +63,15 @@ def consent_for_request(request: HttpRequest | Request) -> ConsentSnapshot:
 async def aconsent_for(*, token: SubjectToken | None, gpc: bool) -> ConsentSnapshot:
     """`consent_for` from the event loop (the cache or the database is read in a thread)."""
     return await sync_to_async(consent_for, thread_sensitive=False)(token=token, gpc=gpc)
+
+
+def subject_for_change(request: HttpRequest | Request) -> Subject:
+    """The request's subject, or a new one for a first choice. New subjects are rate-limited
+    per client address (`TACTFUL_NEW_SUBJECTS_RATE_LIMIT`); over it, raises `Throttled`."""
+    subject = subject_for_request(request)
+    if subject is not None:
+        return subject
+    throttle = SubjectCreationThrottle()
+    if not throttle.allow_request(request):
+        raise Throttled(wait=throttle.wait(), detail="Too many new visitors from this address.")
+    return subject_create()

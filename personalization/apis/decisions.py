@@ -10,6 +10,7 @@ from personalization.apis.base import PublicApi
 from personalization.serializers import (
     DecideRequestSerializer,
     DecideResponseSerializer,
+    decide_request_valid,
 )
 from personalization.serving import decisions_serve
 
@@ -30,12 +31,11 @@ class DecideApi(PublicApi):
         summary="Decide placements for the current visitor",
     )
     def post(self, request: Request) -> Response:
-        serializer = DecideRequestSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
+        valid = decide_request_valid(request.data)
         result = decisions_serve(
             consent=consent_for_request(request),
-            context=serializer.validated_data["context"],
-            placements=serializer.validated_data.get("placements"),
+            context=valid["context"],
+            placements=valid.get("placements"),
         )
         return Response(
             {

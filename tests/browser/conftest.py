@@ -127,7 +127,7 @@ class LiveServer:
 
     def start(self) -> None:
         with self.log.open("ab") as log:
-            command = [sys.executable, "-m", "uvicorn", "config.asgi:application"]
+            command = [sys.executable, "-m", "config.serve"]
             command += ["--host", "127.0.0.1", "--port", str(self.port), "--log-level", "warning"]
             self.process = subprocess.Popen(
                 command,

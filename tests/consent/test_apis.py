@@ -272,3 +272,49 @@ def test_api_schema__consent__documents_get_and_put(client, db):
     assert "/api/v1/consent:" in schema
     assert "ConsentUpdateRequest" in schema
     assert "ConsentUpdated" in schema
+
+
+def test_consent_put__too_many_new_subjects_from_one_address__429_and_nothing_written(db, settings):
+    # Given a limit of 2 new subjects per address and minute
+    settings.TACTFUL = {
+        **settings.TACTFUL,
+        "NEW_SUBJECTS_RATE_LIMIT": 2,
+        "NEW_SUBJECTS_RATE_WINDOW_SECONDS": 60,
+    }
+    # When one address sends three first choices (no token: each would be a new subject)
+    statuses = [
+        _put(Client(), {"purposes": {"personalization": True}}).status_code for _ in range(3)
+    ]
+    # Then the third is refused with a reason and a time to wait, and creates nobody
+    assert statuses == [200, 200, 429]
+    refused = _put(Client(), {"purposes": {"personalization": True}})
+    assert refused.json()["error"]["code"] == "throttled"
+    assert 1 <= int(refused["Retry-After"]) <= 60
+    assert Subject.objects.count() == 2
+
+
+def test_consent_put__known_subject_past_the_new_subject_limit__still_served(
+    client, db, settings, django_capture_on_commit_callbacks
+):
+    # Given an address that used up its new subjects, one of them this client
+    settings.TACTFUL = {**settings.TACTFUL, "NEW_SUBJECTS_RATE_LIMIT": 1}
+    with django_capture_on_commit_callbacks(execute=True):
+        assert _put(client, {"purposes": {"personalization": True}}).status_code == 200
+    assert _put(Client(), {"purposes": {"personalization": True}}).status_code == 429
+    # When the known subject changes its mind
+    response = _put(client, {"purposes": {"personalization": False}})
+    # Then it is not counted as a new one
+    assert response.status_code == 200
+    assert response.json()["purposes"]["personalization"] is False
+
+
+def test_privacy_center_choice__too_many_new_subjects__429_with_a_message(db, settings):
+    # Given an address that may create one new subject
+    settings.TACTFUL = {**settings.TACTFUL, "NEW_SUBJECTS_RATE_LIMIT": 1}
+    assert Client().post("/privacy/consent", {"action": "accept_all"}).status_code == 302
+    # When a second new visitor chooses from the same address
+    response = Client().post("/privacy/consent", {"action": "accept_all"})
+    # Then the page says so, and nobody was created
+    assert response.status_code == 429
+    assert "Too many new visitors" in response.content.decode()
+    assert Subject.objects.count() == 1

@@ -186,8 +186,8 @@ def servers(env: dict[str, str], count: int, log_dir: Path) -> Iterator[list[Ser
             port = free_port()
             log = (log_dir / f"server-{index}.log").open("wb")
             process = subprocess.Popen(
-                [sys.executable, "-m", "uvicorn", "config.asgi:application", "--port", str(port),
-                 "--no-access-log", "--log-level", "warning"],
+                [sys.executable, "-m", "config.serve", "--port", str(port),
+                 "--log-level", "warning"],
                 cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
             )  # fmt: skip
             started.append(Server(base=f"http://127.0.0.1:{port}", process=process))

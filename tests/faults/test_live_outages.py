@@ -284,3 +284,47 @@ def test_postgres_unreachable_under_load__last_known_good_consent_closed_then_re
     finally:
         proxy.stop()
         redis.stop()
+
+
+@pytest.mark.skipif(
+    not POSTGRES.startswith("postgres"),
+    reason="embedded mode: DATABASE_URL is not PostgreSQL, so there is no server to cut off",
+)
+def test_postgres_connections_cut_while_idle__first_request_after_recovery_succeeds(
+    tmp_path: Path, throwaway_database: str
+):
+    # Given a process whose pool holds idle connections to PostgreSQL, through a proxy
+    redis = RedisServer()
+    redis.start()
+    target = urlsplit(throwaway_database)
+    proxy = TcpProxy((target.hostname or "127.0.0.1", target.port or 5432))
+    proxy.start()
+    direct = server_env(
+        DATABASE_URL=throwaway_database, REDIS_URL=redis.url, TACTFUL_VAR_DIR=str(tmp_path)
+    )
+    credentials = target.netloc.rpartition("@")[0]
+    address = f"127.0.0.1:{proxy.port}"
+    via_proxy = {
+        **direct,
+        "DATABASE_URL": target._replace(
+            netloc=f"{credentials}@{address}" if credentials else address
+        ).geturl(),
+    }
+    try:
+        manage(direct, "migrate", "--no-input", "-v0")
+        with servers(via_proxy, 1, tmp_path) as (server,):
+            for _ in range(5):
+                assert httpx.get(f"{server.base}/api/v1/preferences").status_code == 200
+            # When every connection is cut while nobody uses them, and the server comes back
+            proxy.stop()
+            proxy.start()
+            # Then the very first requests that need the database succeed: a pooled connection
+            # that died is checked and replaced before it is lent
+            statuses = [
+                httpx.get(f"{server.base}/api/v1/preferences", timeout=15).status_code
+                for _ in range(5)
+            ]
+            assert statuses == [200] * 5
+    finally:
+        proxy.stop()
+        redis.stop()

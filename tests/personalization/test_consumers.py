@@ -4,6 +4,7 @@ import contextlib
 import time
 from collections.abc import AsyncIterator
 from typing import Any
+from unittest import mock
 
 import orjson
 import pytest
@@ -15,12 +16,20 @@ from django.test import Client
 
 from config.asgi import application
 from consent.models import Subject
-from consent.services import consent_update, consent_withdraw, subject_create
+from consent.services import (
+    consent_update,
+    consent_withdraw,
+    preferences_update,
+    subject_create,
+)
 from consent.tokens import subject_token_sign
 from personalization import services
+from personalization.decision_log import decision_log_get
+from personalization.lifespan import consent_check
 from personalization.models import Placement, Revision
 from personalization.signals.store import signal_store
 from personalization.signals.windows import SignalEvent
+from tests.observability.samples import sample
 
 # Sockets read the database from other threads, so the test data is committed for real.
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("live_process")]
@@ -398,3 +407,94 @@ async def test_subscribe__placement_deleted_by_a_revision__error_then_the_others
         {"placements": ["recommendations"]},
     )
     assert values(pushed) == {"home-hero": "mobile"}
+
+
+async def test_erasure__socket_holding_preferences__defaults_pushed_and_nothing_kept(demo_live):
+    # Given an outdoor lover with signals, on an open socket that holds their preferences
+    def outdoor_lover() -> tuple[str, str]:
+        subject = subject_create()
+        consent_update(subject=subject, purposes={"personalization": True}, source="api")
+        preferences_update(subject=subject, preferences={"interests": ["outdoor"]})
+        return subject.public_id, subject_token_sign(subject.public_id)
+
+    subject_id, token = await sync_to_async(outdoor_lover)()
+    async with socket(token) as ws:
+        assert values(await subscribe(ws, placements=["home-hero"])) == {"home-hero": "outdoor"}
+        await sync_to_async(record_shoe_views)(subject_id, 1)
+
+        # When they erase their data
+        def erase() -> int:
+            client = Client()
+            return client.delete(
+                "/api/v1/subject", headers={"X-Tactful-Subject": token}
+            ).status_code
+
+        assert await sync_to_async(erase)() == 200
+        # Then the socket's next (and only) push is the anonymous default
+        pushed = await ws.receive_json_from(timeout=WAIT)
+        assert pushed["decisions"]["home-hero"]["personalized"] is False
+        assert await ws.receive_nothing(timeout=0.3)
+    # And nothing derived from them was written again: no history, no signals
+    assert await sync_to_async(decision_log_get)(subject_id=subject_id) == []
+    assert (await signal_store().awindow(subject_id)).events == ()
+
+
+async def test_flood__messages_after_the_close__ignored_and_released_once(demo_live, settings):
+    # Given a burst of 2 messages, almost no refill, and the open-socket gauge
+    settings.TACTFUL = {**settings.TACTFUL, "WS_MESSAGE_BURST": 2, "WS_MESSAGES_PER_SECOND": 0.001}
+    before = sample("tactful_websockets_open")
+    ws = WebsocketCommunicator(
+        application, "/ws/v1/decisions", headers=[ORIGIN, (b"host", b"127.0.0.1:8000")]
+    )
+    assert (await ws.connect())[0]
+    # When a flood goes on after the close
+    for _ in range(6):
+        await ws.send_json_to({"type": "ping"})
+    outputs = []
+    while not await ws.receive_nothing(timeout=0.3):
+        outputs.append(await ws.receive_output())
+    await ws.disconnect()
+    # Then one close, nothing after it, and the socket is released once
+    closes = [out for out in outputs if out["type"] == "websocket.close"]
+    assert [close["code"] for close in closes] == [4429]
+    assert outputs[-1]["type"] == "websocket.close"
+    assert sample("tactful_websockets_open") == before
+
+
+async def test_connect__over_the_socket_cap__refused(demo_live, settings):
+    # Given a process that holds one socket at most, with one open
+    settings.TACTFUL = {**settings.TACTFUL, "WS_MAX_SOCKETS": 1}
+    async with socket():
+        # When another one knocks
+        extra = WebsocketCommunicator(
+            application, "/ws/v1/decisions", headers=[ORIGIN, (b"host", b"127.0.0.1:8000")]
+        )
+        connected, _ = await extra.connect()
+        # Then its handshake is refused
+        assert connected is False
+        await extra.disconnect()
+    # And once the first one has gone, there is room again
+    async with socket():
+        pass
+
+
+async def test_consent_check__withdrawal_message_lost__socket_catches_up_from_the_database(
+    subject_token,
+):
+    # Given a socket with personalized decisions
+    subject_id, token = subject_token
+    await sync_to_async(record_shoe_views)(subject_id)
+    async with socket(token) as ws:
+        assert values(await subscribe(ws, placements=["home-hero"])) == {"home-hero": "shoes"}
+        # When the visitor withdraws and every message to the socket is lost
+        with mock.patch("config.broadcast.get_channel_layer", return_value=None):
+            subject = await database_sync_to_async(Subject.objects.get)(public_id=subject_id)
+            await database_sync_to_async(consent_withdraw)(
+                subject=subject, purposes=["personalization"], source="api"
+            )
+        assert await ws.receive_nothing(timeout=0.3)
+        # And the process's periodic check runs
+        await consent_check()
+        # Then the socket reads the database's newer consent and pushes the defaults
+        pushed = await ws.receive_json_from(timeout=WAIT)
+    assert pushed["decisions"]["home-hero"]["personalized"] is False

@@ -184,3 +184,28 @@ def test_snapshot_activate__during_a_slow_check__not_held_and_not_undone(monkeyp
     # Then the swap did not wait for it, and the check did not put the older r5 back
     assert stuck == [False]
     assert snapshot_current().revision == 6
+
+
+@pytest.mark.django_db
+def test_revision_latest__published_by_a_process_with_its_own_cache__seen_within_a_period(
+    settings, monkeypatch
+):
+    # Given a 5-second check period and revision 1 remembered in this process's cache
+    settings.TACTFUL = {**settings.TACTFUL, "REVISION_CHECK_SECONDS": 5.0}
+    Revision.objects.create(number=1, snapshot=snapshot.EMPTY_DOCUMENT)
+    timeouts: list[Any] = []
+    real_set = snapshot.cache.set
+
+    def spy(key: str, value: Any, timeout: Any = None) -> None:
+        timeouts.append(timeout)
+        real_set(key, value, timeout)
+
+    monkeypatch.setattr(snapshot.cache, "set", spy)
+    assert snapshot.revision_latest() == 1
+    # When another process (`manage.py` in the embedded mode) publishes revision 2, which this
+    # process's cache never hears of, and the remembered number expires
+    Revision.objects.create(number=2, snapshot={**snapshot.EMPTY_DOCUMENT, "revision": 2})
+    snapshot.cache.delete(snapshot.REVISION_CACHE_KEY)
+    # Then the number was only ever remembered for one period, and the next check reads it
+    assert timeouts == [5]
+    assert snapshot.revision_latest() == 2

@@ -1,5 +1,6 @@
 """The events rate limit: a fixed window per subject, in the in-process cache or in Redis."""
 
+import hashlib
 import time
 from typing import Any
 
@@ -10,6 +11,7 @@ from django.test import RequestFactory
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
+from config.throttling import address_hash
 from consent.tokens import subject_token_sign
 from personalization.throttling import EventsRateThrottle
 
@@ -73,3 +75,17 @@ def test_rate_limit__redis_counter__expires_after_its_window(settings):
     [key] = [k for k in client.keys("*throttle*") if public_id.encode() in k]
     assert client.get(key) == b"2"
     assert 0 < client.ttl(key) <= 31
+
+
+def test_address_hash__same_address__keyed_by_the_secret_and_never_the_address(settings):
+    # Given one client address
+    request = RequestFactory().post("/api/v1/events", REMOTE_ADDR="203.0.113.7")
+    # When it is hashed under two secrets
+    first = address_hash(request)
+    settings.SECRET_KEY = "another-secret-key-for-this-test-only-0123456789"
+    second = address_hash(request)
+    # Then the counter key depends on the server's secret (no table of IPv4 hashes reverses it)
+    # and holds nothing of the address
+    assert first != second
+    assert "203.0.113.7" not in first
+    assert first != hashlib.blake2b(b"203.0.113.7", digest_size=12).hexdigest()

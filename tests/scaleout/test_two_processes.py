@@ -119,9 +119,8 @@ def servers(stage: Stage, tmp_path: Path) -> Iterator[tuple[str, str]]:
         for _ in range(2):
             port = free_port()
             command = [
-                sys.executable, "-m", "uvicorn", "config.asgi:application",
-                "--host", "127.0.0.1", "--port", str(port), "--lifespan", "on",
-                "--log-level", "warning",
+                sys.executable, "-m", "config.serve",
+                "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning",
             ]  # fmt: skip
             processes.append(subprocess.Popen(command, cwd=ROOT, env=env))
             bases.append(f"http://127.0.0.1:{port}")
