@@ -1,4 +1,4 @@
-"""Outcome store backends: memory always, Redis whenever REDIS_URL is set (and must be reachable)."""
+"""Outcome store backends: memory always, Redis whenever REDIS_URL is set (and reachable)."""
 
 import secrets
 import time
