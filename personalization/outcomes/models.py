@@ -189,6 +189,8 @@ class ReportApiKey(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
     last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # The key itself, on the instance `report_key_create` just saved only: never stored.
+    raw_key: str | None = None
 
     class Meta:
         verbose_name = "report API key"

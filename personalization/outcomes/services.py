@@ -14,12 +14,13 @@ import threading
 import time
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F
+from django.utils import timezone
 
 from consent.selectors import ConsentSnapshot
 from personalization.engine import Decision
@@ -34,7 +35,14 @@ from personalization.outcomes.backends.base import (
 )
 from personalization.outcomes.cohorts import Cohort as CohortKey
 from personalization.outcomes.cohorts import cohorts_of
-from personalization.outcomes.models import Cohort, CohortDay, Goal, GoalDay
+from personalization.outcomes.models import (
+    Cohort,
+    CohortDay,
+    Goal,
+    GoalDay,
+    ReportApiKey,
+    report_key_digest,
+)
 from personalization.outcomes.selectors import (
     GoalSpec,
     attribution_seconds,
@@ -253,7 +261,9 @@ def _increment(model: Any, lookup: Mapping[str, Any], amounts: Mapping[str, floa
 
 def outcomes_rollup() -> int:
     """Move the store's pending aggregates into the database (per cohort, day and goal); the
-    number of rows touched. If the database fails, they go back to the store and it raises."""
+    number of rows touched. If the database fails, they go back to the store and it raises.
+    This process's pending exposures go to the store first."""
+    exposures_flush()
     store = outcome_store()
     aggregates = store.take()
     if not aggregates:
@@ -334,3 +344,27 @@ def goal_create(
     goal.full_clean()
     goal.save()
     return goal
+
+
+def report_key_create(*, key: ReportApiKey, author: Any = None) -> str:
+    """Save a new report API key (only its digest is kept); the key itself, to show once (also
+    left on `key.raw_key`)."""
+    raw = ReportApiKey.generate()
+    key.prefix = raw[:8]
+    key.digest = report_key_digest(raw)
+    key.created_by = author if getattr(author, "pk", None) else None
+    key.save()
+    key.raw_key = raw
+    return raw
+
+
+def report_keys_revoke(*, keys: Any) -> int:
+    """Revoke report API keys (a queryset) at once; how many were still valid."""
+    return int(keys.filter(revoked_at__isnull=True).update(revoked_at=timezone.now()))
+
+
+def report_key_used(*, key: ReportApiKey) -> None:
+    """Note when a key was last used (at most once a minute, to spare the database)."""
+    now = timezone.now()
+    if key.last_used_at is None or now - key.last_used_at > timedelta(minutes=1):
+        ReportApiKey.objects.filter(pk=key.pk).update(last_used_at=now)

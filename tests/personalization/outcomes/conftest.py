@@ -43,8 +43,9 @@ def store(request, settings, monkeypatch) -> Iterator[BaseOutcomeStore]:
     yield from use_store(request.param, settings, monkeypatch)
 
 
-@pytest.fixture
+@pytest.fixture(autouse=True)
 def configured_store(settings, monkeypatch) -> Iterator[BaseOutcomeStore]:
-    """The backend the settings pick (Redis when REDIS_URL is set, else memory)."""
+    """The backend the settings pick (Redis when REDIS_URL is set, else memory), for every
+    outcome test."""
     backend = "redis" if settings.REDIS_URL else "memory"
     yield from use_store(backend, settings, monkeypatch)
