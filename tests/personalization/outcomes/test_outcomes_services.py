@@ -5,11 +5,13 @@ import time
 from datetime import UTC, datetime
 
 import pytest
+import redis
 
 from consent.selectors import ConsentSnapshot
 from personalization.engine import Decision, Reason
 from personalization.models import EventType
 from personalization.outcomes.backends.base import OutcomeStoreError
+from personalization.outcomes.backends.redis import KEY_PREFIX, marks_key
 from personalization.outcomes.cohorts import Cohort, Kind
 from personalization.outcomes.models import CohortDay, GoalDay
 from personalization.outcomes.selectors import outcome_visitor
@@ -235,6 +237,21 @@ def test_outcomes_erase__pending_and_stored_marks__gone(configured_store, subjec
     # Then nothing of them is left, pending or stored
     assert erased == 3
     assert marks(configured_store, subject, now=time.time()) == set()
+
+
+def test_exposures__in_redis__neither_key_nor_value_holds_the_subject_id(
+    configured_store, subject, purchase_goals, settings
+):
+    if not settings.REDIS_URL:
+        pytest.skip("embedded mode: REDIS_URL is not set, so there is no Redis to test against")
+    exposures_record(subject_id=subject, granted=MEASURED, decisions=[split()], revision=1)
+    conversions_record(consent=consent(subject, measurement=True), events=[{"type": "purchase"}])
+    client = redis.Redis.from_url(settings.REDIS_URL)
+    keys = client.keys(f"{KEY_PREFIX}*")
+    assert marks_key(outcome_visitor(subject)).encode() in keys
+    for key in keys:
+        dump = repr(client.hgetall(key) if client.type(key) == b"hash" else client.get(key))
+        assert subject not in repr(key) and subject not in dump
 
 
 def test_outcomes_rollup__aggregates_into_the_database_without_subject(

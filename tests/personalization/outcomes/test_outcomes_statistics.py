@@ -199,6 +199,7 @@ def test_simulation__ten_percent_lift_on_five_percent__power_as_predicted():
     n = visitors_needed(rate(5_000, 100_000), minimum_effect=0.10)
     assert n is not None
     predicted = predicted_power(rate(5_000, 100_000), visitors=n, minimum_effect=0.10)
+    assert predicted is not None
     rng = np.random.default_rng(20241203)
     control = rng.binomial(n, 0.05, EXPERIMENTS)
     treatment = rng.binomial(n, 0.055, EXPERIMENTS)
@@ -208,7 +209,7 @@ def test_simulation__ten_percent_lift_on_five_percent__power_as_predicted():
     ]
     # Then the share that detects the lift is the predicted power, within 5 points
     assert predicted == pytest.approx(0.80, abs=0.001)
-    assert abs(np.mean(detected) - predicted) <= 0.05
+    assert abs(float(np.mean(detected)) - predicted) <= 0.05
 
 
 def test_simulation__injected_52_48_split__flagged_as_srm():
