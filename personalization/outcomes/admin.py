@@ -1,7 +1,6 @@
 """The outcomes admin: goals, report API keys, and the Results pages of experiments and
 placements (tables and server-drawn charts)."""
 
-import logging
 from typing import Any
 
 from django.contrib import admin, messages
@@ -14,33 +13,15 @@ from django.template.response import TemplateResponse
 from django.urls import URLPattern, path
 
 from personalization.models import Experiment, Placement
-from personalization.outcomes.backends.base import OutcomeStoreError
 from personalization.outcomes.charts import figure, lift_chart, percent, time_chart
 from personalization.outcomes.models import Goal, ReportApiKey
+from personalization.outcomes.permissions import results_permitted
 from personalization.outcomes.reports import Report, experiment_report, placement_report
 from personalization.outcomes.services import (
-    outcomes_rollup,
+    outcomes_refresh,
     report_key_create,
     report_keys_revoke,
 )
-
-logger = logging.getLogger(__name__)
-
-RESULTS_PERMISSION = "personalization.view_goal"
-
-
-def results_permitted(user: Any) -> bool:
-    return bool(user.is_active and user.is_staff and user.has_perm(RESULTS_PERMISSION))
-
-
-def figures_current() -> bool:
-    """Bring the database up to date with the store's aggregates; False if it cannot now."""
-    try:
-        outcomes_rollup()
-    except (OutcomeStoreError, OSError):
-        logger.warning("Outcome store unavailable; results show what the database holds.")
-        return False
-    return True
 
 
 def _goal_rows(report: Report) -> list[dict[str, Any]]:
@@ -136,7 +117,7 @@ def results_index_view(request: HttpRequest) -> HttpResponse:
 def experiment_results_view(request: HttpRequest, key: str) -> HttpResponse:
     _check(request)
     experiment = get_object_or_404(Experiment, key=key)
-    current = figures_current()
+    current = outcomes_refresh()
     report = experiment_report(experiment=experiment)
     return _render(request, report, f"Results of the experiment {experiment.name}", current)
 
@@ -144,7 +125,7 @@ def experiment_results_view(request: HttpRequest, key: str) -> HttpResponse:
 def placement_results_view(request: HttpRequest, key: str) -> HttpResponse:
     _check(request)
     placement = get_object_or_404(Placement, key=key)
-    current = figures_current()
+    current = outcomes_refresh()
     report = placement_report(placement=placement)
     return _render(request, report, f"Results of the placement {placement.name}", current)
 

@@ -11,7 +11,15 @@ from typing import Any
 from django.conf import settings
 from django.core.cache import cache
 
+from personalization.engine.compiler import HOLDOUT_DEFAULT_PURPOSE, HOLDOUT_SEED_PREFIX
+from personalization.models import Placement
 from personalization.outcomes.backends.base import WINDOW_MAX_SECONDS
+from personalization.outcomes.models import (
+    REPORT_KEY_PREFIX,
+    Goal,
+    ReportApiKey,
+    report_key_digest,
+)
 from personalization.outcomes.store import outcome_store
 from personalization.stats.services import visitor_hash
 
@@ -60,8 +68,6 @@ _memo = _Memo()
 
 
 def _goals_load() -> list[tuple[Any, ...]]:
-    from personalization.outcomes.models import Goal
-
     return [
         (
             g.pk,
@@ -110,9 +116,6 @@ def goals_forget() -> None:
 def holdouts_attach(document: dict[str, Any]) -> dict[str, Any]:
     """Add each placement's holdout to a revision's snapshot document (see
     `personalization.engine.compiler.compile_holdout`); placements without one get none."""
-    from personalization.engine.compiler import HOLDOUT_DEFAULT_PURPOSE, HOLDOUT_SEED_PREFIX
-    from personalization.models import Placement
-
     held = Placement.objects.filter(holdout_percentage__gt=0).values_list(
         "key", "holdout_percentage"
     )
@@ -133,3 +136,11 @@ def marks_export(*, subject_id: str) -> list[dict[str, Any]]:
     )
     keys = {goal.id: goal.key for goals in goals_by_event_type().values() for goal in goals}
     return [mark.as_dict(keys) for mark in marks]
+
+
+def report_key_find(*, raw: str) -> ReportApiKey | None:
+    """The valid (unrevoked) report API key `raw` is, or None."""
+    if not raw.startswith(REPORT_KEY_PREFIX) or len(raw) > 128:
+        return None
+    digest = report_key_digest(raw)
+    return ReportApiKey.objects.filter(digest=digest, revoked_at__isnull=True).first()

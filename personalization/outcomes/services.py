@@ -313,6 +313,17 @@ def outcomes_rollup() -> int:
     return len(visitors) + len(conversions)
 
 
+def outcomes_refresh() -> bool:
+    """Roll the store's aggregates up before a report is read; False if the store cannot be
+    read now (the report then shows what the database already holds)."""
+    try:
+        outcomes_rollup()
+    except (OutcomeStoreError, OSError):
+        logger.warning("Outcome store unavailable; results show what the database holds.")
+        return False
+    return True
+
+
 def goal_create(
     *,
     key: str,
