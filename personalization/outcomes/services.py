@@ -174,6 +174,16 @@ class ConversionsRecorded:
     rejected: tuple[Rejection, ...] = ()
     measured: bool = False
 
+    def answer(self, *, rejections: bool) -> dict[str, Any]:
+        """What the events API adds to its answer: `conversions` when the subject is measured,
+        and `rejected` too when nothing else reports the rejections."""
+        if not self.measured:
+            return {}
+        body: dict[str, Any] = {"conversions": self.counted}
+        if rejections:
+            body["rejected"] = [rejection.as_dict() for rejection in self.rejected]
+        return body
+
 
 def _goal_conversions(
     goals: Sequence[GoalSpec], event: SignalEvent, raw: Mapping[str, Any]
@@ -201,6 +211,8 @@ def conversions_record(*, consent: ConsentSnapshot, events: Sequence[Any]) -> Co
     if subject_id is None or not consent.allows(MEASUREMENT):
         return ConversionsRecorded()
     goals = goals_by_event_type()
+    if not goals:
+        return ConversionsRecorded(measured=True)
     taxonomy, measures = event_taxonomy(), event_measures()
     now = time.time()
     horizon = retention_policy().horizon
