@@ -12,7 +12,7 @@ database when a report is read or `outcomes_rollup` runs; only they are kept.
 import logging
 import threading
 import time
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
@@ -88,8 +88,7 @@ _pending = _Pending()
 
 def exposures_record(
     *,
-    subject_id: str | None,
-    granted: Collection[str],
+    consent: ConsentSnapshot,
     decisions: Iterable[Decision],
     revision: int,
     now: float | None = None,
@@ -97,7 +96,8 @@ def exposures_record(
     """Record the exposures of decisions just served to a subject, if they granted measurement:
     the experiment arms, rules and holdouts the decisions put them in. Never raises, never
     queries the database; flushes to the outcome store when the cadence says so."""
-    if subject_id is None or MEASUREMENT not in granted:
+    subject_id = consent.subject_id
+    if subject_id is None or not consent.allows(MEASUREMENT):
         return
     cohorts = cohorts_of(decisions)
     if not cohorts:

@@ -9,6 +9,7 @@ from django.contrib.auth.models import Group
 from django.urls import reverse
 
 from consent.permissions import MARKETERS
+from consent.selectors import ConsentSnapshot
 from personalization.engine import Decision, Reason
 from personalization.models import EventType, Experiment, Placement
 from personalization.outcomes.cohorts import Cohort as CohortKey
@@ -82,12 +83,8 @@ def test_placement_results__exposures_recorded__rolled_up_and_shown(marketer, de
         "home-hero", {}, "mobile", Reason.TARGETING_MATCH, True, {"segment": "mobile-visitors"}
     )
     for _ in range(3):
-        exposures_record(
-            subject_id=secrets.token_urlsafe(8),
-            granted={"measurement"},
-            decisions=[served],
-            revision=1,
-        )
+        visitor = ConsentSnapshot(secrets.token_urlsafe(8), {"measurement": True})
+        exposures_record(consent=visitor, decisions=[served], revision=1)
     # When the placement's results are opened
     html = marketer.get(results_url("placement", "home-hero")).content.decode()
     # Then the store's aggregates were rolled up and the personalized visitors are counted

@@ -8,7 +8,7 @@ import pytest
 from django.test import Client
 
 from consent.models import Subject
-from consent.selectors import subject_export
+from consent.selectors import ConsentSnapshot, subject_export
 from consent.services import consent_update, subject_create, subject_erase
 from consent.tokens import subject_token_sign
 from personalization.engine import Decision, Reason
@@ -57,8 +57,8 @@ def marks(store, subject_id: str) -> list[Any]:
 
 
 def exposed(subject_id: str) -> None:
-    granted = {"necessary", "measurement"}
-    exposures_record(subject_id=subject_id, granted=granted, decisions=[SPLIT], revision=1)
+    consent = ConsentSnapshot(subject_id, {"necessary": True, "measurement": True})
+    exposures_record(consent=consent, decisions=[SPLIT], revision=1)
 
 
 def test_events__measurement_only__conversion_counted_nothing_stored(

@@ -47,6 +47,10 @@ def plain_default() -> Decision:
     return Decision("hero", "d", "default", Reason.DEFAULT, False, {"rule": None})
 
 
+def measured(subject: str) -> ConsentSnapshot:
+    return ConsentSnapshot(subject_id=subject, purposes={"necessary": True, "measurement": True})
+
+
 @pytest.fixture
 def subject() -> str:
     return secrets.token_urlsafe(16)
@@ -60,7 +64,7 @@ def test_exposures_record__split_match_and_holdout__their_cohorts(configured_sto
     # Given decisions from an experiment, a rule and a holdout served to a measured subject
     decisions = [split(), matched(), held_out(segment="returning")]
     # When they are recorded and flushed
-    exposures_record(subject_id=subject, granted=MEASURED, decisions=decisions, revision=4)
+    exposures_record(consent=measured(subject), decisions=decisions, revision=4)
     exposures_flush()
     # Then the subject is marked in the arm, the rules and the placements they were served
     assert marks(configured_store, subject) == {
@@ -86,7 +90,8 @@ def test_exposures_record__split_match_and_holdout__their_cohorts(configured_sto
 def test_exposures_record__nothing_to_measure__nothing_marked(
     configured_store, subject_id, granted, decisions
 ):
-    exposures_record(subject_id=subject_id, granted=granted, decisions=decisions, revision=1)
+    consent = ConsentSnapshot(subject_id, dict.fromkeys(granted, True))
+    exposures_record(consent=consent, decisions=decisions, revision=1)
     exposures_flush()
     assert configured_store.take() == {}
 
@@ -96,20 +101,34 @@ def test_exposures_record__before_the_cadence__pending_then_flushed(
 ):
     # Given a cadence of 10 s and a first exposure that flushed
     settings.TACTFUL = {**settings.TACTFUL, "OUTCOMES_FLUSH_SECONDS": 10.0}
-    exposures_record(subject_id="first", granted=MEASURED, decisions=[split()], revision=1, now=NOW)
+    exposures_record(consent=measured("first"), decisions=[split()], revision=1, now=NOW)
     configured_store.take()
     # When another decision is recorded 5 s later
-    exposures_record(
-        subject_id=subject, granted=MEASURED, decisions=[split()], revision=1, now=NOW + 5
-    )
+    exposures_record(consent=measured(subject), decisions=[split()], revision=1, now=NOW + 5)
     # Then it waits in the process, and goes at the next flush
     assert marks(configured_store, subject) == set()
-    exposures_record(
-        subject_id=subject, granted=MEASURED, decisions=[split()], revision=1, now=NOW + 11
-    )
+    exposures_record(consent=measured(subject), decisions=[split()], revision=1, now=NOW + 11)
     assert Cohort(Kind.ARM, "banner", "ship-test", variant="on").key in marks(
         configured_store, subject, now=NOW + 11
     )
+
+
+def test_exposures_record__hot_path__no_database_query_even_when_flushing(
+    configured_store, subject, db, django_assert_num_queries
+):
+    with django_assert_num_queries(0):
+        exposures_record(consent=measured(subject), decisions=[split(), held_out()], revision=1)
+        assert exposures_flush() is True
+    assert len(marks(configured_store, subject)) == 5
+
+
+def test_exposures_record__store_down__never_raises(configured_store, subject, monkeypatch):
+    def down(*args, **kwargs):
+        raise OutcomeStoreError("down")
+
+    monkeypatch.setattr(configured_store, "expose", down)
+    exposures_record(consent=measured(subject), decisions=[split()], revision=1)
+    assert exposures_flush() is False
 
 
 def test_exposures_flush__store_down__kept_pending_and_sent_later(
@@ -127,7 +146,7 @@ def test_exposures_flush__store_down__kept_pending_and_sent_later(
 
     monkeypatch.setattr(configured_store, "expose", failing_once)
     # When an exposure is recorded, then flushed again
-    exposures_record(subject_id=subject, granted=MEASURED, decisions=[matched()], revision=1)
+    exposures_record(consent=measured(subject), decisions=[matched()], revision=1)
     assert exposures_flush() is True
     # Then the second flush delivered it
     assert len(calls) == 2
@@ -162,7 +181,7 @@ def test_conversions_record__measured_subject__attributed_per_goal(
 ):
     # Given a measured subject exposed to arm "on"
     binary, pro, value = purchase_goals
-    exposures_record(subject_id=subject, granted=MEASURED, decisions=[split()], revision=1)
+    exposures_record(consent=measured(subject), decisions=[split()], revision=1)
     # When they buy twice (one pro plan) and view nothing else
     events = [
         {"type": "purchase", "properties": {"product": "tent", "revenue": 120.5}},
@@ -182,7 +201,7 @@ def test_conversions_record__measured_subject__attributed_per_goal(
 def test_conversions_record__bad_events__rejected_with_reasons_others_counted(
     configured_store, subject, purchase_goals
 ):
-    exposures_record(subject_id=subject, granted=MEASURED, decisions=[split()], revision=1)
+    exposures_record(consent=measured(subject), decisions=[split()], revision=1)
     events = [
         {"type": "purchase", "properties": {"revenue": "lots"}},
         {"type": "purchase", "properties": {"revenue": -5}},
@@ -202,7 +221,7 @@ def test_conversions_record__bad_events__rejected_with_reasons_others_counted(
 def test_conversions_record__without_measurement__nothing_counted(
     configured_store, subject, purchase_goals
 ):
-    exposures_record(subject_id=subject, granted=MEASURED, decisions=[split()], revision=1)
+    exposures_record(consent=measured(subject), decisions=[split()], revision=1)
     recorded = conversions_record(
         consent=consent(subject, personalization=True), events=[{"type": "purchase"}]
     )
@@ -228,9 +247,9 @@ def test_conversions_record__store_down__answered_without_counting(
 
 def test_outcomes_erase__pending_and_stored_marks__gone(configured_store, subject):
     # Given a subject with stored marks and a pending exposure in this process
-    exposures_record(subject_id=subject, granted=MEASURED, decisions=[split()], revision=1)
+    exposures_record(consent=measured(subject), decisions=[split()], revision=1)
     exposures_flush()
-    exposures_record(subject_id=subject, granted=MEASURED, decisions=[matched()], revision=1)
+    exposures_record(consent=measured(subject), decisions=[matched()], revision=1)
     # When they are erased
     erased = outcomes_erase(subject_id=subject)
     exposures_flush()
@@ -244,7 +263,7 @@ def test_exposures__in_redis__neither_key_nor_value_holds_the_subject_id(
 ):
     if not settings.REDIS_URL:
         pytest.skip("embedded mode: REDIS_URL is not set, so there is no Redis to test against")
-    exposures_record(subject_id=subject, granted=MEASURED, decisions=[split()], revision=1)
+    exposures_record(consent=measured(subject), decisions=[split()], revision=1)
     conversions_record(consent=consent(subject, measurement=True), events=[{"type": "purchase"}])
     client = redis.Redis.from_url(settings.REDIS_URL)
     keys = client.keys(f"{KEY_PREFIX}*")
@@ -261,7 +280,7 @@ def test_outcomes_rollup__aggregates_into_the_database_without_subject(
     binary, _, value = purchase_goals
     other = secrets.token_urlsafe(16)
     for who in (subject, other):
-        exposures_record(subject_id=who, granted=MEASURED, decisions=[split()], revision=1)
+        exposures_record(consent=measured(who), decisions=[split()], revision=1)
     conversions_record(
         consent=consent(subject, measurement=True),
         events=[{"type": "purchase", "properties": {"revenue": 40}}],
@@ -285,7 +304,7 @@ def test_outcomes_rollup__aggregates_into_the_database_without_subject(
 def test_outcomes_rollup__database_fails__aggregates_kept_for_the_next(
     configured_store, subject, monkeypatch, db
 ):
-    exposures_record(subject_id=subject, granted=MEASURED, decisions=[split()], revision=1)
+    exposures_record(consent=measured(subject), decisions=[split()], revision=1)
     exposures_flush()
 
     def broken(*args, **kwargs):
