@@ -13,7 +13,13 @@ from django.template.response import TemplateResponse
 from django.urls import URLPattern, path
 
 from personalization.models import Experiment, Placement
-from personalization.outcomes.charts import figure, lift_chart, percent, time_chart
+from personalization.outcomes.charts import (
+    difference,
+    figure,
+    lift_chart,
+    percent,
+    time_chart,
+)
 from personalization.outcomes.models import Goal, ReportApiKey
 from personalization.outcomes.permissions import results_permitted
 from personalization.outcomes.reports import Report, experiment_report, placement_report
@@ -44,9 +50,9 @@ def _goal_rows(report: Report) -> list[dict[str, Any]]:
                         },
                         "absolute": comparison
                         and {
-                            "value": figure(comparison.absolute.estimate, binary=result.binary),
-                            "low": figure(comparison.absolute.low, binary=result.binary),
-                            "high": figure(comparison.absolute.high, binary=result.binary),
+                            "value": difference(comparison.absolute.estimate, binary=result.binary),
+                            "low": difference(comparison.absolute.low, binary=result.binary),
+                            "high": difference(comparison.absolute.high, binary=result.binary),
                         },
                         "relative": comparison
                         and comparison.relative
@@ -62,7 +68,7 @@ def _goal_rows(report: Report) -> list[dict[str, Any]]:
                             "high": percent(sequential.interval.high),
                         },
                         "loss": comparison
-                        and figure(comparison.expected_loss, binary=result.binary),
+                        and difference(comparison.expected_loss, binary=result.binary).lstrip("+"),
                         "comparison": comparison,
                     }
                 )
@@ -91,7 +97,7 @@ def _render(request: HttpRequest, report: Report, title: str, current: bool) -> 
         "report": report,
         "sections": _goal_rows(report),
         "current": current,
-        "window_hours": round(report.attribution_seconds / 3600, 1),
+        "window_hours": report.attribution_seconds / 3600,
     }
     return TemplateResponse(request, "admin/personalization/outcomes/results.html", context)
 

@@ -10,7 +10,8 @@ from personalization.outcomes.reports import GoalResult, GroupResult
 from personalization.outcomes.statistics import Interval
 
 WIDTH, HEIGHT = 520, 200
-MARGIN_LEFT, MARGIN_RIGHT, MARGIN_TOP, MARGIN_BOTTOM = 64, 16, 12, 28
+# The right margin leaves room for the last axis label, centred on its tick.
+MARGIN_LEFT, MARGIN_RIGHT, MARGIN_TOP, MARGIN_BOTTOM = 64, 32, 12, 28
 LIFT_ROW = 34
 SERIES_STYLES = 6
 
@@ -18,6 +19,11 @@ SERIES_STYLES = 6
 def figure(value: float, *, binary: bool) -> str:
     """A rate as a percentage, a mean in its own unit."""
     return f"{value * 100:.2f} %" if binary else f"{value:,.2f}"
+
+
+def difference(value: float, *, binary: bool) -> str:
+    """A change: in percentage points for a rate, in the metric's unit otherwise."""
+    return f"{value * 100:+.2f} pp" if binary else f"{value:+,.2f}"
 
 
 def percent(value: float) -> str:

@@ -137,37 +137,45 @@ class Cohort(models.Model):
 
 
 class CohortDay(models.Model):
-    """Visitors who entered a cohort on a day (UTC); each counts once per attribution window."""
+    """Visitors who entered a cohort on a day (UTC), first exposed at a revision; each counts
+    once per attribution window."""
 
     cohort = models.ForeignKey(Cohort, on_delete=models.CASCADE, related_name="days")
     day = models.DateField()
+    revision = models.PositiveIntegerField()
     visitors = models.PositiveBigIntegerField(default=0)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["cohort", "day"], name="cohort_day_unique")]
+        constraints = [
+            models.UniqueConstraint(fields=["cohort", "day", "revision"], name="cohort_day_unique")
+        ]
 
     def __str__(self) -> str:
-        return f"{self.cohort_id}@{self.day}"
+        return f"{self.cohort_id}@{self.day}/r{self.revision}"
 
 
 class GoalDay(models.Model):
-    """A cohort's conversions of a goal on a day (UTC): converting visitors, and the sum and
-    sum of squares of the per-visitor values (so means and variances add up over days)."""
+    """A cohort's conversions of a goal on a day (UTC), by the revision its visitors were first
+    exposed at: converting visitors, and the sum and sum of squares of the per-visitor values
+    (so means and variances add up over days)."""
 
     cohort = models.ForeignKey(Cohort, on_delete=models.CASCADE, related_name="goal_days")
     goal = models.ForeignKey(Goal, on_delete=models.CASCADE, related_name="days")
     day = models.DateField()
+    revision = models.PositiveIntegerField()
     converters = models.PositiveBigIntegerField(default=0)
     total = models.FloatField(default=0.0)
     squares = models.FloatField(default=0.0)
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["cohort", "goal", "day"], name="goal_day_unique")
+            models.UniqueConstraint(
+                fields=["cohort", "goal", "day", "revision"], name="goal_day_unique"
+            )
         ]
 
     def __str__(self) -> str:
-        return f"{self.cohort_id}:{self.goal_id}@{self.day}"
+        return f"{self.cohort_id}:{self.goal_id}@{self.day}/r{self.revision}"
 
 
 REPORT_KEY_PREFIX = "tfr_"

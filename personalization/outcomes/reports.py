@@ -1,6 +1,10 @@
 """Results reads: an experiment's arms, or a placement's personalized visitors against its
 holdout (overall and per rule), per goal, from the daily aggregates in the database.
 
+Only visitors first exposed since the configuration last changed count (a phase): since the
+experiment's arms, weights, coverage or seed last changed, since the placement's holdout did.
+Mixing visitors split one way with visitors split another would bias every comparison.
+
 A group (an arm, the personalized visitors, the holdout) with fewer than k = `REPORT_MIN_GROUP`
 visitors shows no figures at all, not even its size, and is compared with nothing; the sample
 ratio is checked only when every group can be shown. Over time, a chart shows a day only when
@@ -9,12 +13,15 @@ differ by fewer than k people.
 """
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from itertools import accumulate
+from typing import Any
 
-from personalization.models import Experiment, Placement
+from django.core.cache import cache
+
+from personalization.models import Experiment, Placement, Revision
 from personalization.outcomes.cohorts import Kind
 from personalization.outcomes.models import Cohort, CohortDay, Goal, GoalDay
 from personalization.outcomes.selectors import attribution_seconds
@@ -114,6 +121,14 @@ class Section:
 
 
 @dataclass(frozen=True, slots=True)
+class Phase:
+    """The first revision of the current configuration, and when it was published."""
+
+    revision: int
+    started: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
 class Report:
     kind: str
     key: str
@@ -123,6 +138,7 @@ class Report:
     generated_at: datetime
     attribution_seconds: float
     control: str
+    phase: Phase
     sections: tuple[Section, ...]
     notes: tuple[str, ...] = field(default=())
 
@@ -137,14 +153,15 @@ class _Daily:
     )
 
 
-def _daily(groups: Sequence[GroupSpec]) -> dict[str, _Daily]:
+def _daily(groups: Sequence[GroupSpec], since: int) -> dict[str, _Daily]:
     owner = {cohort: group.key for group in groups for cohort in group.cohorts}
     daily = {group.key: _Daily() for group in groups}
-    for cohort, day, visitors in CohortDay.objects.filter(cohort__in=owner).values_list(
+    current = {"cohort__in": owner, "revision__gte": since}
+    for cohort, day, visitors in CohortDay.objects.filter(**current).values_list(
         "cohort", "day", "visitors"
     ):
         daily[owner[cohort]].visitors[day] += visitors
-    rows = GoalDay.objects.filter(cohort__in=owner).values_list(
+    rows = GoalDay.objects.filter(**current).values_list(
         "cohort", "goal", "day", "converters", "total", "squares"
     )
     for cohort, goal, day, converters, total, squares in rows:
@@ -190,8 +207,9 @@ def _section(
     control: str,
     goals: Sequence[Goal],
     k: int,
+    since: int,
 ) -> Section:
-    daily = _daily(specs)
+    daily = _daily(specs, since)
     days = sorted({day for d in daily.values() for day in d.visitors})
     visitors = {spec.key: sum(daily[spec.key].visitors.values()) for spec in specs}
     shown = {spec.key: visitors[spec.key] >= k for spec in specs}
@@ -325,6 +343,48 @@ def _goals() -> list[Goal]:
     return list(Goal.objects.all())
 
 
+def _phase(name: str, fingerprint: Callable[[Mapping[str, Any]], Any]) -> Phase:
+    """Since which revision `fingerprint` of the configuration has been what it is now: the
+    revisions are read back from the latest until it differs (cached per latest revision)."""
+    latest = Revision.objects.order_by("-number").values_list("number", flat=True).first()
+    if latest is None:
+        return Phase(0, None)
+    cache_key = f"outcomes:v1:phase:{name}:{latest}"
+    cached: Phase | None = cache.get(cache_key)
+    if cached is not None:
+        return cached
+    current: Any = None
+    phase = Phase(0, None)
+    revisions = Revision.objects.order_by("-number").values_list("number", "created_at", "snapshot")
+    for position, (number, created_at, document) in enumerate(revisions.iterator(chunk_size=16)):
+        value = fingerprint(document)
+        if position == 0:
+            current = value
+        elif value != current:
+            break
+        phase = Phase(number, created_at)
+    cache.set(cache_key, phase, 3600)
+    return phase
+
+
+def _experiment_fingerprint(key: str) -> Callable[[Mapping[str, Any]], Any]:
+    def fingerprint(document: Mapping[str, Any]) -> Any:
+        experiment = document.get("experiments", {}).get(key)
+        if experiment is None:
+            return None
+        fields = ("placement", "arms", "coverage", "seed", "hash_version", "required_purpose")
+        return {name: experiment.get(name) for name in fields}
+
+    return fingerprint
+
+
+def _holdout_fingerprint(key: str) -> Callable[[Mapping[str, Any]], Any]:
+    def fingerprint(document: Mapping[str, Any]) -> Any:
+        return (document.get("placements", {}).get(key) or {}).get("holdout")
+
+    return fingerprint
+
+
 def experiment_report(*, experiment: Experiment, now: datetime | None = None) -> Report:
     """An experiment's arms per goal; the first arm is the control."""
     k = report_min_group()
@@ -345,9 +405,10 @@ def experiment_report(*, experiment: Experiment, now: datetime | None = None) ->
         specs.append(GroupSpec(variant, f"{variant} (removed)", 0.0, tuple(ids)))
         notes.append(f"{variant} is no longer an arm; its visitors are shown, not checked.")
     control = specs[0].key if specs else ""
+    phase = _phase(f"experiment:{experiment.key}", _experiment_fingerprint(experiment.key))
     sections = []
     if specs:
-        sections.append(_section("arms", "Arms", specs, control, _goals(), k))
+        sections.append(_section("arms", "Arms", specs, control, _goals(), k, phase.revision))
     return Report(
         kind="experiment",
         key=experiment.key,
@@ -357,6 +418,7 @@ def experiment_report(*, experiment: Experiment, now: datetime | None = None) ->
         generated_at=now or datetime.now(UTC),
         attribution_seconds=attribution_seconds(),
         control=control,
+        phase=phase,
         sections=tuple(sections),
         notes=tuple(notes),
     )
@@ -373,6 +435,7 @@ def placement_report(*, placement: Placement, now: datetime | None = None) -> Re
     share = placement.holdout_percentage / 100
     weights = {PERSONALIZED: 1 - share, HOLDOUT: share}
     goals = _goals()
+    phase = _phase(f"placement:{placement.key}", _holdout_fingerprint(placement.key))
 
     def specs_of(ids: Mapping[bool, Iterable[int]]) -> list[GroupSpec]:
         return [
@@ -387,7 +450,9 @@ def placement_report(*, placement: Placement, now: datetime | None = None) -> Re
         kind=Kind.PLACEMENT.value, placement=placement.key
     ).items():
         overall[holdout] += ids
-    sections = [_section("overall", "All rules", specs_of(overall), HOLDOUT, goals, k)]
+    sections = [
+        _section("overall", "All rules", specs_of(overall), HOLDOUT, goals, k, phase.revision)
+    ]
     rules: dict[tuple[str, str, str], dict[bool, list[int]]] = defaultdict(
         lambda: defaultdict(list)
     )
@@ -398,7 +463,7 @@ def placement_report(*, placement: Placement, now: datetime | None = None) -> Re
     for (segment, experiment, variant), held in sorted(rules.items()):
         title = _rule_title(segment, experiment, variant)
         key = f"rule:{segment or '*'}:{experiment or variant}"
-        sections.append(_section(key, title, specs_of(held), HOLDOUT, goals, k))
+        sections.append(_section(key, title, specs_of(held), HOLDOUT, goals, k, phase.revision))
     notes = []
     if share == 0:
         notes.append(
@@ -414,6 +479,7 @@ def placement_report(*, placement: Placement, now: datetime | None = None) -> Re
         generated_at=now or datetime.now(UTC),
         attribution_seconds=attribution_seconds(),
         control=HOLDOUT,
+        phase=phase,
         sections=tuple(sections),
         notes=tuple(notes),
     )

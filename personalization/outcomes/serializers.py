@@ -104,6 +104,13 @@ class SectionSerializer(serializers.Serializer[Any]):
     goals = GoalResultSerializer(many=True)
 
 
+class PhaseSerializer(serializers.Serializer[Any]):
+    revision = serializers.IntegerField(
+        help_text="Only visitors first served at this revision or later count."
+    )
+    started = serializers.DateTimeField(allow_null=True)
+
+
 class ReportSerializer(serializers.Serializer[Any]):
     kind = serializers.ChoiceField(choices=["experiment", "placement"])
     key = serializers.CharField()
@@ -113,6 +120,9 @@ class ReportSerializer(serializers.Serializer[Any]):
     generated_at = serializers.DateTimeField()
     attribution_seconds = serializers.FloatField()
     control = serializers.CharField(help_text="The group the others are compared with.")
+    phase = PhaseSerializer(
+        help_text="Since when: the last change of the experiment's split or the holdout."
+    )
     current = serializers.SerializerMethodField(
         help_text="False when the latest aggregates could not be read (store down)."
     )

@@ -272,7 +272,8 @@ def _increment(model: Any, lookup: Mapping[str, Any], amounts: Mapping[str, floa
 
 
 def outcomes_rollup() -> int:
-    """Move the store's pending aggregates into the database (per cohort, day and goal); the
+    """Move the store's pending aggregates into the database (per cohort, day, revision and
+    goal); the
     number of rows touched. If the database fails, they go back to the store and it raises.
     This process's pending exposures go to the store first."""
     exposures_flush()
@@ -280,14 +281,15 @@ def outcomes_rollup() -> int:
     aggregates = store.take()
     if not aggregates:
         return 0
-    visitors: dict[tuple[CohortKey, date], float] = {}
-    conversions: dict[tuple[CohortKey, int, date], dict[str, float]] = {}
+    visitors: dict[tuple[CohortKey, date, int], float] = {}
+    conversions: dict[tuple[CohortKey, int, date, int], dict[str, float]] = {}
     for row in aggregate_rows(aggregates):
         if row.measure == VISITORS:
-            visitors[row.cohort, row.day] = visitors.get((row.cohort, row.day), 0) + row.amount
+            slot = (row.cohort, row.day, row.revision)
+            visitors[slot] = visitors.get(slot, 0) + row.amount
         else:
             assert row.goal is not None
-            sums = conversions.setdefault((row.cohort, row.goal, row.day), {})
+            sums = conversions.setdefault((row.cohort, row.goal, row.day, row.revision), {})
             sums[row.measure] = sums.get(row.measure, 0.0) + row.amount
     names = {"c": "converters", "s": "total", "q": "squares"}
     try:
@@ -306,18 +308,21 @@ def outcomes_rollup() -> int:
                     )
                 return cohorts[key]
 
-            for (key, day), count in visitors.items():
-                _increment(CohortDay, {"cohort": cohort_of(key), "day": day}, {"visitors": count})
-            goals = set(
-                Goal.objects.filter(pk__in={g for _, g, _ in conversions}).values_list(
-                    "pk", flat=True
-                )
-            )
-            for (key, goal, day), sums in conversions.items():
+            for (key, day, revision), count in visitors.items():
+                lookup = {"cohort": cohort_of(key), "day": day, "revision": revision}
+                _increment(CohortDay, lookup, {"visitors": count})
+            wanted = {goal for _, goal, _, _ in conversions}
+            goals = set(Goal.objects.filter(pk__in=wanted).values_list("pk", flat=True))
+            for (key, goal, day, revision), sums in conversions.items():
                 if goal not in goals:
                     continue  # deleted since: its conversions go with it
                 amounts = {names[measure]: amount for measure, amount in sums.items()}
-                lookup = {"cohort": cohort_of(key), "goal_id": goal, "day": day}
+                lookup = {
+                    "cohort": cohort_of(key),
+                    "goal_id": goal,
+                    "day": day,
+                    "revision": revision,
+                }
                 _increment(GoalDay, lookup, amounts)
     except Exception:
         store.give_back(aggregates)

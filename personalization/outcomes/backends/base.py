@@ -5,9 +5,11 @@ A visitor is a keyed hash of their subject id (see `personalization.stats.servic
 id itself. For each cohort a visitor enters, a mark holds when (and at which revision) they
 entered it, and per goal the running total of their value; the mark counts for the attribution
 window after that exposure and is then pruned (the whole key expires a window after the
-visitor's last exposure). Aggregates carry no visitor at all: per day and cohort the number of
-visitors who entered it, per day, cohort and goal the converting visitors and the sum and sum
-of squares of per-visitor values. A visitor counts again in a cohort once their mark is gone.
+visitor's last exposure). Aggregates carry no visitor at all: per day, revision and cohort the
+number of visitors who entered it, per day, revision, cohort and goal the converting visitors
+and the sum and sum of squares of per-visitor values. The revision is the one the visitor was
+first exposed at, so a report can count only what was served since a configuration changed. A
+visitor counts again in a cohort once their mark is gone.
 
 After an erasure or a withdrawal, a tombstone (the keyed hash and the time, for
 `TOMBSTONE_SECONDS`) makes the store ignore whatever another process still had pending for
@@ -63,13 +65,14 @@ class ConvertedEvent:
     conversions: tuple[Conversion, ...]
 
 
-# Field → amount: "v#<day>#<cohort>", and "c|s|q#<day>#<cohort>#<goal id>".
+# Field → amount: "v#<day>#<revision>#<cohort>", and "c|s|q#<day>#<revision>#<cohort>#<goal>".
 type Aggregates = dict[str, float]
 
 
 class AggregateRow(NamedTuple):
     measure: str
     day: date
+    revision: int
     cohort: Cohort
     goal: int | None
     amount: float
@@ -79,9 +82,11 @@ def day_of(at: float) -> str:
     return datetime.fromtimestamp(at, UTC).date().isoformat()
 
 
-def aggregate_field(measure: str, day: str, cohort: str, goal: int | None = None) -> str:
-    parts = [measure, day, cohort] if goal is None else [measure, day, cohort, str(goal)]
-    return FIELD_SEPARATOR.join(parts)
+def aggregate_field(
+    measure: str, day: str, revision: int, cohort: str, goal: int | None = None
+) -> str:
+    parts = [measure, day, str(revision), cohort]
+    return FIELD_SEPARATOR.join(parts if goal is None else [*parts, str(goal)])
 
 
 def aggregate_rows(aggregates: Mapping[str, float]) -> list[AggregateRow]:
@@ -90,13 +95,14 @@ def aggregate_rows(aggregates: Mapping[str, float]) -> list[AggregateRow]:
     for field, amount in aggregates.items():
         parts = field.split(FIELD_SEPARATOR)
         try:
-            measure, day, cohort = parts[0], date.fromisoformat(parts[1]), Cohort.parse(parts[2])
-            goal = int(parts[3]) if len(parts) == 4 else None
+            measure, day, revision = parts[0], date.fromisoformat(parts[1]), int(parts[2])
+            cohort = Cohort.parse(parts[3])
+            goal = int(parts[4]) if len(parts) == 5 else None
         except (IndexError, ValueError):
             continue
         if (goal is None) != (measure == VISITORS) or not math.isfinite(amount):
             continue
-        rows.append(AggregateRow(measure, day, cohort, goal, amount))
+        rows.append(AggregateRow(measure, day, revision, cohort, goal, amount))
     return rows
 
 

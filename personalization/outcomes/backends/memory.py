@@ -49,8 +49,10 @@ class MemoryOutcomeStore(BaseOutcomeStore):
         self._lock = threading.Lock()
         self._next_sweep = 0.0
 
-    def _add(self, measure: str, day: str, cohort: str, goal: int | None, amount: float) -> None:
-        key = aggregate_field(measure, day, cohort, goal)
+    def _add(
+        self, measure: str, day: str, revision: int, cohort: str, goal: int | None, amount: float
+    ) -> None:
+        key = aggregate_field(measure, day, revision, cohort, goal)
         self._aggregates[key] = self._aggregates.get(key, 0.0) + amount
 
     def _live(self, visitor: str, *, now: float, window: float) -> _Marks | None:
@@ -90,7 +92,7 @@ class MemoryOutcomeStore(BaseOutcomeStore):
                     if cohort in marks.exposures:
                         continue
                     marks.exposures[cohort] = (exposure.at, exposure.revision)
-                    self._add(VISITORS, day, cohort, None, 1)
+                    self._add(VISITORS, day, exposure.revision, cohort, None, 1)
                     added += 1
         return added
 
@@ -106,7 +108,7 @@ class MemoryOutcomeStore(BaseOutcomeStore):
                 if self._gone(visitor, event.at):
                     continue
                 day = day_of(event.at)
-                for cohort, (exposed, _) in marks.exposures.items():
+                for cohort, (exposed, revision) in marks.exposures.items():
                     if not event.at - window < exposed <= event.at + CLOCK_SKEW_SECONDS:
                         continue
                     for conversion in event.conversions:
@@ -117,10 +119,11 @@ class MemoryOutcomeStore(BaseOutcomeStore):
                         total = before or 0.0
                         after = 1.0 if conversion.binary else total + conversion.value
                         marks.totals[key] = after
+                        goal = conversion.goal
                         if before is None:
-                            self._add(CONVERTERS, day, cohort, conversion.goal, 1)
-                        self._add(TOTAL, day, cohort, conversion.goal, after - total)
-                        self._add(SQUARES, day, cohort, conversion.goal, after**2 - total**2)
+                            self._add(CONVERTERS, day, revision, cohort, goal, 1)
+                        self._add(TOTAL, day, revision, cohort, goal, after - total)
+                        self._add(SQUARES, day, revision, cohort, goal, after**2 - total**2)
                         attributed += 1
         return attributed
 

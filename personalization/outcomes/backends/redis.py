@@ -31,7 +31,7 @@ AGGREGATES_KEY = f"{KEY_PREFIX}aggregates"
 TIMEOUT_SECONDS = 0.5
 
 # Shared by both scripts: drop the marks of exposures at or before `since` (and their totals);
-# returns cohort → exposure time of the live ones. KEYS[1] is the visitor's marks.
+# returns cohort → {exposure time, revision} of the live ones. KEYS[1] is the visitor's marks.
 _PRUNE = """
 local function live_marks(since)
   local flat = redis.call('HGETALL', KEYS[1])
@@ -44,7 +44,7 @@ local function live_marks(since)
         stale[string.sub(field, 3)] = true
         redis.call('HDEL', KEYS[1], field)
       else
-        live[string.sub(field, 3)] = at
+        live[string.sub(field, 3)] = {at, string.match(flat[i + 1], ',(.*)$')}
       end
     end
   end
@@ -72,7 +72,7 @@ local stamp = ARGV[3] .. ',' .. ARGV[4]
 local added = 0
 for i = 6, #ARGV do
   if redis.call('HSETNX', KEYS[1], 'e#' .. ARGV[i], stamp) == 1 then
-    redis.call('HINCRBY', KEYS[3], 'v#' .. ARGV[5] .. '#' .. ARGV[i], 1)
+    redis.call('HINCRBY', KEYS[3], 'v#' .. ARGV[5] .. '#' .. ARGV[4] .. '#' .. ARGV[i], 1)
     added = added + 1
   end
 end
@@ -95,7 +95,8 @@ local erased = redis.call('GET', KEYS[2])
 if erased and tonumber(erased) >= at then return 0 end
 local live = live_marks(now - window)
 local attributed = 0
-for cohort, exposed in pairs(live) do
+for cohort, mark in pairs(live) do
+  local exposed, revision = mark[1], mark[2]
   if exposed > at - window and exposed <= at + skew then
     for j = 6, #ARGV, 3 do
       local goal, value, binary = ARGV[j], tonumber(ARGV[j + 1]), ARGV[j + 2] == '1'
@@ -104,7 +105,7 @@ for cohort, exposed in pairs(live) do
       if not (binary and before) then
         local total = before and tonumber(before) or 0
         local after = binary and 1 or total + value
-        local suffix = '#' .. ARGV[5] .. '#' .. cohort .. '#' .. goal
+        local suffix = '#' .. ARGV[5] .. '#' .. revision .. '#' .. cohort .. '#' .. goal
         redis.call('HSET', KEYS[1], field, number(after))
         if not before then redis.call('HINCRBY', KEYS[3], 'c' .. suffix, 1) end
         redis.call('HINCRBYFLOAT', KEYS[3], 's' .. suffix, number(after - total))

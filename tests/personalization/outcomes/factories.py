@@ -40,13 +40,20 @@ def aggregate(
     *,
     visitors: int,
     goals: dict[Goal, tuple[int, float, float]] | None = None,
+    revision: int = 1,
 ) -> None:
     """A cohort's day: its visitors, and per goal (converters, total, squares)."""
     row = cohort(key)
-    CohortDay.objects.create(cohort=row, day=day, visitors=visitors)
+    CohortDay.objects.create(cohort=row, day=day, revision=revision, visitors=visitors)
     for target, (converters, total, squares) in (goals or {}).items():
         GoalDay.objects.create(
-            cohort=row, goal=target, day=day, converters=converters, total=total, squares=squares
+            cohort=row,
+            goal=target,
+            day=day,
+            revision=revision,
+            converters=converters,
+            total=total,
+            squares=squares,
         )
 
 

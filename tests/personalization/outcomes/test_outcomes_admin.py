@@ -53,7 +53,8 @@ def test_experiment_results__marketer__tables_charts_and_verdict(marketer, demo,
     assert 'data-group="off"' in html
     assert "+30.0 %" in html
     assert '<span class="verdict-better">Better</span>' in html
-    assert html.count('role="img"') == 2
+    assert 'id="arms-purchase-time-title"' in html
+    assert 'id="arms-purchase-lift-title"' in html
     assert "Cumulative rate of Purchase with 95 % intervals" in html
     assert "Visitors so far: 2000 of 31231 per group" in html
 

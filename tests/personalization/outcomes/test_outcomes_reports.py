@@ -4,10 +4,16 @@ from datetime import date, timedelta
 
 import pytest
 
+from personalization import services
 from personalization.models import Experiment, Placement
 from personalization.outcomes.cohorts import Cohort as CohortKey
 from personalization.outcomes.cohorts import Kind
-from personalization.outcomes.reports import experiment_report, placement_report
+from personalization.outcomes.reports import (
+    GoalResult,
+    Section,
+    experiment_report,
+    placement_report,
+)
 from personalization.outcomes.statistics import Sample, compare, mean_interval
 from tests.personalization.outcomes.factories import aggregate, conversions, goal
 
@@ -26,6 +32,10 @@ def k(settings) -> int:
 def experiment(demo) -> Experiment:
     """The demo's free shipping test: arms on (control) and off, 50/50."""
     return Experiment.objects.get(key="free-shipping-test")
+
+
+def of(section: Section, goal_key: str) -> GoalResult:
+    return next(result for result in section.goals if result.key == goal_key)
 
 
 def arm(variant: str) -> CohortKey:
@@ -48,7 +58,7 @@ def test_experiment_report__arms__rates_lifts_and_tests(experiment, k):
         ("on", 2000, True),
         ("off", 2000, False),
     ]
-    [result] = section.goals
+    result = of(section, "purchase")
     on, off = result.groups
     assert (on.visitors, on.converters) == (2000, 100)
     assert on.estimate == mean_interval(Sample(2000, 100, 100.0, 100.0, True))
@@ -73,7 +83,7 @@ def test_experiment_report__a_group_under_k__no_figures_at_all(experiment, k):
     [section] = experiment_report(experiment=experiment).sections
     # Then the small arm shows nothing, nothing is compared with it, and no ratio is checked
     assert [g.visitors for g in section.groups] == [500, None]
-    on, off = section.goals[0].groups
+    on, off = of(section, "purchase").groups
     assert on.shown and on.comparison is None
     assert (off.shown, off.visitors, off.converters, off.estimate, off.series) == (
         False,
@@ -106,7 +116,7 @@ def test_experiment_report__chart_days__each_point_k_more_visitors_than_the_last
                 goals=conversions(purchase, 1),
             )
     # When the report is read
-    on, off = experiment_report(experiment=experiment).sections[0].goals[0].groups
+    on, off = of(experiment_report(experiment=experiment).sections[0], "purchase").groups
     # Then the chart shows the last day, and earlier days only k visitors apart: day 1 (60,
     # 85 before the last) but not day 2 (70 before) nor day 3 (5 before)
     assert [point.day for point in on.series] == [DAY + timedelta(1), DAY + timedelta(3)]
@@ -119,7 +129,7 @@ def test_experiment_report__guardrail_harmed__warned(experiment, k):
     aggregate(arm("on"), DAY, visitors=5000, goals=conversions(returns, 100))
     aggregate(arm("off"), DAY, visitors=5000, goals=conversions(returns, 200))
     [section] = experiment_report(experiment=experiment).sections
-    assert section.goals[0].harmed == ("off",)
+    assert of(section, "returns").harmed == ("off",)
     assert section.warnings == ("Guardrail Returns: off significantly higher than on.",)
 
 
@@ -127,7 +137,7 @@ def test_experiment_report__value_goal__means_and_welch(experiment, k):
     revenue = goal("revenue", metric="value", value_property="revenue")
     aggregate(arm("on"), DAY, visitors=400, goals={revenue: (40, 4000.0, 600_000.0)})
     aggregate(arm("off"), DAY, visitors=400, goals={revenue: (60, 7000.0, 1_100_000.0)})
-    on, off = experiment_report(experiment=experiment).sections[0].goals[0].groups
+    on, off = of(experiment_report(experiment=experiment).sections[0], "revenue").groups
     assert on.estimate is not None and on.estimate.estimate == pytest.approx(10.0)
     assert off.comparison is not None
     assert off.comparison.absolute.estimate == pytest.approx(7.5)
@@ -189,7 +199,7 @@ def test_placement_report__holdout__overall_and_per_rule(
     titles = [s.title for s in report.sections]
     assert titles == ["All rules", "mobile-visitors → mobile", "shoe-intent → shoes"]
     overall = report.sections[0]
-    personalized, holdout = overall.goals[0].groups
+    personalized, holdout = of(overall, "purchase").groups
     assert holdout.control and personalized.comparison is not None
     assert personalized.comparison.relative is not None
     assert personalized.comparison.relative.estimate == pytest.approx(0.2)
@@ -212,3 +222,44 @@ def test_placement_report__no_holdout__personalized_alone_with_a_note(demo, k):
 def demo_placement(key: str, *, holdout: float) -> Placement:
     Placement.objects.filter(key=key).update(holdout_percentage=holdout)
     return Placement.objects.get(key=key)
+
+
+def test_experiment_report__weights_changed__counts_only_since_then(
+    experiment, k, django_capture_on_commit_callbacks
+):
+    # Given visitors split 50/50 at revision 1, then the weights changed to 80/20
+    purchase = goal()
+    aggregate(arm("on"), DAY, visitors=5000, goals=conversions(purchase, 500), revision=1)
+    aggregate(arm("off"), DAY, visitors=5000, goals=conversions(purchase, 250), revision=1)
+    with django_capture_on_commit_callbacks(execute=True):
+        experiment.arms.filter(variant__key="on").update(weight=0.8)
+        experiment.arms.filter(variant__key="off").update(weight=0.2)
+        changed = services.revision_publish(message="80/20")
+    assert changed is not None
+    aggregate(
+        arm("on"), DAY, visitors=800, goals=conversions(purchase, 40), revision=changed.number
+    )
+    aggregate(
+        arm("off"), DAY, visitors=200, goals=conversions(purchase, 10), revision=changed.number
+    )
+    # When the report is read
+    report = experiment_report(experiment=experiment)
+    # Then only the visitors since the change count, checked against the new weights
+    assert report.phase.revision == changed.number
+    [section] = report.sections
+    assert [g.visitors for g in section.groups] == [800, 200]
+    assert section.sample_ratio is not None and not section.sample_ratio.mismatch
+
+
+def test_placement_report__unrelated_publish__phase_unchanged(
+    demo, k, django_capture_on_commit_callbacks
+):
+    # Given a holdout set at some revision, then an unrelated change
+    with django_capture_on_commit_callbacks(execute=True):
+        Placement.objects.filter(key="home-hero").update(holdout_percentage=10)
+        held = services.revision_publish(message="holdout")
+        services.segment_create(key="tablet", name="Tablet", condition={"context.device": "tablet"})
+    assert held is not None
+    # Then the placement's phase starts where its holdout was set
+    report = placement_report(placement=Placement.objects.get(key="home-hero"))
+    assert report.phase.revision == held.number
