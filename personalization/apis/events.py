@@ -161,7 +161,12 @@ class EventsApi(PublicApi):
         if recorded.consent_required:
             metrics.events_counted(dropped=len(events), reason="CONSENT_REQUIRED")
             return Response(
-                {"accepted": 0, "dropped": len(events), "reason": "CONSENT_REQUIRED"},
+                {
+                    "accepted": 0,
+                    "dropped": len(events),
+                    "reason": "CONSENT_REQUIRED",
+                    **measured.answer(rejections=True),
+                },
                 status=status.HTTP_202_ACCEPTED,
             )
         metrics.events_counted(accepted=recorded.accepted)

@@ -1,6 +1,5 @@
 """Reactions to consent and data requests (marks erased, exported) and to goal edits."""
 
-import logging
 from typing import Any
 
 from django.db import transaction
@@ -8,26 +7,19 @@ from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
 from consent.signals import consent_changed, subject_data_erase, subject_data_export
-from personalization.outcomes.backends.base import OutcomeStoreError
 from personalization.outcomes.models import Goal
 from personalization.outcomes.selectors import goals_forget, marks_export
 from personalization.outcomes.services import MEASUREMENT, outcomes_erase
-
-logger = logging.getLogger(__name__)
 
 
 @receiver(consent_changed, dispatch_uid="personalization.outcomes_on_consent_changed")
 def outcomes_on_consent_changed(
     sender: Any, *, subject_id: str, purposes: dict[str, bool], **kwargs: Any
 ) -> None:
-    """Without measurement, the subject's exposure marks are deleted at once."""
-    if purposes.get(MEASUREMENT):
-        return
-    try:
+    """Without measurement, the subject's exposure marks are deleted at once (a store failure
+    raises, and consent's outbox runs this again until it succeeds)."""
+    if not purposes.get(MEASUREMENT):
         outcomes_erase(subject_id=subject_id)
-    except (OutcomeStoreError, OSError):
-        # Nothing can use them meanwhile: conversions need measurement; they expire by themselves.
-        logger.warning("Outcome store unavailable; exposure marks left to expire.")
 
 
 @receiver(subject_data_export, dispatch_uid="personalization.outcomes_on_export")
