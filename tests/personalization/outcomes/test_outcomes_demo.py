@@ -4,11 +4,15 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
+from consent.selectors import ConsentSnapshot
 from personalization import services
+from personalization.engine import Decision, Reason
 from personalization.models import EventType, Experiment, Placement
+from personalization.outcomes.backends.base import OutcomeStoreError
 from personalization.outcomes.demo import Effects, traffic_simulate
-from personalization.outcomes.models import Goal
+from personalization.outcomes.models import CohortDay, Goal
 from personalization.outcomes.reports import experiment_report, placement_report
+from personalization.outcomes.services import exposures_record
 
 pytestmark = pytest.mark.django_db
 
@@ -62,3 +66,21 @@ def test_simulate_traffic_command__out_of_range__refused(db):
         call_command("simulate_traffic", visitors=0)
     with pytest.raises(CommandError):
         call_command("simulate_traffic", days=8)
+
+
+def test_outcomes_rollup_command__store_aggregates__into_the_database(demo, capsys):
+    served = Decision("home-hero", {}, "mobile", Reason.TARGETING_MATCH, True, {"segment": "m"})
+    visitor = ConsentSnapshot("someone", {"measurement": True})
+    exposures_record(consent=visitor, decisions=[served], revision=1)
+    call_command("outcomes_rollup")
+    assert "aggregate rows: 2" in capsys.readouterr().out
+    assert CohortDay.objects.filter(cohort__placement="home-hero").count() == 2
+
+
+def test_outcomes_rollup_command__store_down__fails_with_the_reason(db, monkeypatch):
+    def down() -> int:
+        raise OutcomeStoreError("connection refused")
+
+    monkeypatch.setattr("personalization.management.commands.outcomes_rollup.outcomes_rollup", down)
+    with pytest.raises(CommandError, match="connection refused"):
+        call_command("outcomes_rollup")
