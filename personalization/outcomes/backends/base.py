@@ -18,7 +18,7 @@ that visitor from before.
 
 import math
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any, NamedTuple
@@ -152,7 +152,9 @@ class BaseOutcomeStore(ABC):
         self, visitor: str, events: Sequence[ConvertedEvent], *, now: float, window: float
     ) -> int:
         """Attribute each event's conversions to the visitor's cohorts exposed within the window
-        before it (and no later than `skew` after); the number of (cohort, goal) attributions."""
+        before it; the number of (cohort, goal) attributions. An exposure up to the taxonomy's
+        `CLOCK_SKEW_SECONDS` after the event counts too: its time is the server's, the event's
+        the browser's."""
 
     @abstractmethod
     def marks(self, visitor: str, *, now: float, window: float) -> list[Mark]:
@@ -170,17 +172,3 @@ class BaseOutcomeStore(ABC):
     @abstractmethod
     def give_back(self, aggregates: Mapping[str, float]) -> None:
         """Add aggregates back (a rollup that could not reach the database)."""
-
-
-# How far a conversion may come before an exposure it is attributed to: the exposure time is
-# the server's, the event's the browser's (the taxonomy accepts a minute of skew).
-CLOCK_SKEW_SECONDS = 60.0
-
-
-def live_since(now: float, window: float) -> float:
-    """Marks of exposures at or before this moment have expired."""
-    return now - window
-
-
-def ordered(exposures: Iterable[Exposure]) -> list[Exposure]:
-    return sorted(exposures, key=lambda exposure: exposure.at)

@@ -6,7 +6,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from personalization.outcomes.backends.base import (
-    CLOCK_SKEW_SECONDS,
     CONVERTERS,
     SQUARES,
     TOMBSTONE_SECONDS,
@@ -22,6 +21,7 @@ from personalization.outcomes.backends.base import (
     day_of,
 )
 from personalization.outcomes.cohorts import Cohort
+from personalization.signals.taxonomy import CLOCK_SKEW_SECONDS
 
 
 @dataclass(slots=True)

@@ -10,7 +10,6 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
 from personalization.outcomes.backends.base import (
-    CLOCK_SKEW_SECONDS,
     FIELD_SEPARATOR,
     INTEGER_FIELDS,
     TOMBSTONE_SECONDS,
@@ -23,6 +22,7 @@ from personalization.outcomes.backends.base import (
     day_of,
 )
 from personalization.outcomes.cohorts import Cohort
+from personalization.signals.taxonomy import CLOCK_SKEW_SECONDS
 
 type Arg = str | int | float
 

@@ -86,7 +86,8 @@ def test_decide__held_out_visitor__default_explained_and_exposed_as_holdout(
         Placement.objects.filter(key="home-hero").update(holdout_percentage=50)
         services.revision_publish(message="holdout")
     # When measured mobile visitors ask for it
-    held, served = [], []
+    held: list[tuple[str, Any]] = []
+    served: list[tuple[str, Any]] = []
     for _ in range(12):
         subject_id, token = subject_with(django_capture_on_commit_callbacks, measurement=True)
         body = post(
