@@ -2,13 +2,17 @@
 
 Both endpoints are loaded in one run, interleaved, with wrk on one core and the server (one
 uvicorn worker) pinned to the other. Reports requests/s and p99 of each and their ratios.
-Run: .venv/bin/python benchmarks/bench_http.py [--seconds 10] [--connections 16]
+With --measurement, compares instead decide for subjects who granted measurement (their
+exposures recorded) with decide for subjects who did not, each round-robin over its own
+subjects' tokens.
+Run: .venv/bin/python benchmarks/bench_http.py [--seconds 10] [--connections 16] [--measurement]
 Needs wrk (Debian: apt-get install wrk). With DATABASE_URL (PostgreSQL) it runs on a throw-away
 database of that server, dropped afterwards; with REDIS_URL, on that Redis.
 """
 
 import argparse
 import contextlib
+import json
 import os
 import re
 import secrets
@@ -33,6 +37,28 @@ WRK_SCRIPT = """
 wrk.method = "POST"
 wrk.body = '{body}'
 wrk.headers["Content-Type"] = "application/json"
+"""
+# Each request as the next of the subjects' tokens (X-Tactful-Subject).
+WRK_TOKENS = """
+local tokens = {{{tokens}}}
+local next_token = 0
+request = function()
+  next_token = next_token % #tokens + 1
+  wrk.headers["X-Tactful-Subject"] = tokens[next_token]
+  return wrk.format()
+end
+"""
+# Subjects with the purposes of each group; prints "<group> <signed token>" a line.
+SUBJECTS = """
+from consent.services import consent_update, subject_create
+from consent.tokens import subject_token_sign
+for group, measurement in (("measured", True), ("unmeasured", False)):
+    for _ in range({count}):
+        subject = subject_create()
+        purposes = {{"personalization": True, "measurement": measurement}}
+        consent_update(subject=subject, purposes=purposes, source="api")
+        subject.refresh_from_db()
+        print(group, subject_token_sign(subject.public_id, subject.consent_version))
 """
 
 
@@ -94,6 +120,17 @@ def wrk(url: str, seconds: int, connections: int, script: Path) -> tuple[float, 
     return rps, p99_ms
 
 
+def consent_of(base: str, token: str) -> dict[str, bool]:
+    """The purposes decide sees for a subject's token (a check that the groups are right)."""
+    request = urllib.request.Request(
+        f"{base}/api/v1/decide",
+        data=BODY.encode(),
+        headers={"Content-Type": "application/json", "X-Tactful-Subject": token},
+    )
+    with urllib.request.urlopen(request, timeout=5) as response:
+        return dict(json.load(response)["consent"])
+
+
 def summarise(
     results: dict[str, list[tuple[float, float]]], *, mode: str, args: argparse.Namespace
 ) -> dict[str, tuple[float, float]]:
@@ -106,7 +143,7 @@ def summarise(
         rps = sum(r for r, _ in runs) / len(runs)
         p99 = sum(p for _, p in runs) / len(runs)
         summary[name] = (rps, p99)
-        print(f"{name:>7}: {rps:8.0f} req/s   p99 {p99:6.2f} ms")
+        print(f"{name:>10}: {rps:8.0f} req/s   p99 {p99:6.2f} ms")
     return summary
 
 
@@ -115,6 +152,12 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument(
+        "--measurement",
+        action="store_true",
+        help="decide for measured subjects vs unmeasured ones (exposure recording's cost)",
+    )
+    parser.add_argument("--subjects", type=int, default=200, help="per group, with --measurement")
     args = parser.parse_args()
     if not shutil.which("wrk"):
         raise SystemExit("wrk is needed: apt-get install wrk")
@@ -130,6 +173,20 @@ def measure(args: argparse.Namespace, var_dir: str, env: dict[str, str]) -> None
     manage = [PYTHON, str(ROOT / "manage.py")]
     subprocess.run([*manage, "migrate", "--no-input", "-v0"], env=env, check=True, cwd=ROOT)
     subprocess.run([*manage, "seed_demo", "-v0"], env=env, check=True, cwd=ROOT)
+    tokens: dict[str, list[str]] = {"measured": [], "unmeasured": []}
+    if args.measurement:
+        made = subprocess.run(
+            [*manage, "shell", "-c", SUBJECTS.format(count=args.subjects)],
+            env=env,
+            check=True,
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+        ).stdout
+        for line in made.splitlines():
+            group, _, token = line.partition(" ")
+            if group in tokens:
+                tokens[group].append(token)
     port = free_port()
     server_cmd = [
         PYTHON, "-m", "config.serve", "--port", str(port), "--workers", "1",
@@ -148,17 +205,37 @@ def measure(args: argparse.Namespace, var_dir: str, env: dict[str, str]) -> None
                 time.sleep(0.1)
         script = Path(var_dir) / "post.lua"
         script.write_text(WRK_SCRIPT.format(body=BODY))
-        wrk(f"{base}/api/v1/decide", 2, args.connections, script)  # warm-up
-        results: dict[str, list[tuple[float, float]]] = {"bare": [], "decide": []}
+        # (name, path, script): the bare view and decide, or decide for each group of subjects.
+        loads = [("bare", "/bench/bare", script), ("decide", "/api/v1/decide", script)]
+        if args.measurement:
+            loads = []
+            for group, signed in tokens.items():
+                grouped = Path(var_dir) / f"{group}.lua"
+                quoted = ", ".join(f'"{token}"' for token in signed)
+                grouped.write_text(script.read_text() + WRK_TOKENS.format(tokens=quoted))
+                loads.append((group, "/api/v1/decide", grouped))
+        for group, signed in tokens.items() if args.measurement else ():
+            granted = consent_of(base, signed[0])
+            if granted.get("measurement") != (group == "measured"):
+                raise SystemExit(f"{group} subjects are not what they should be: {granted}")
+        for _, path, load in loads:
+            wrk(base + path, 2, args.connections, load)  # warm-up
+        results: dict[str, list[tuple[float, float]]] = {name: [] for name, _, _ in loads}
         for _ in range(args.rounds):
-            for name, path in (("bare", "/bench/bare"), ("decide", "/api/v1/decide")):
-                results[name].append(wrk(base + path, args.seconds, args.connections, script))
+            for name, path, load in loads:
+                results[name].append(wrk(base + path, args.seconds, args.connections, load))
     finally:
         server.terminate()
         server.wait(10)
         shutil.rmtree(var_dir, ignore_errors=True)
     mode = "PostgreSQL + Redis" if os.environ.get("REDIS_URL") else "embedded (SQLite, in-memory)"
     summary = summarise(results, mode=mode, args=args)
+    if args.measurement:
+        ratio = summary["measured"][0] / summary["unmeasured"][0]
+        print(f"measured / unmeasured decide throughput: {ratio:.2f}x (target >= 0.9)")
+        p99 = summary["measured"][1] / summary["unmeasured"][1]
+        print(f"measured / unmeasured decide p99: {p99:.2f}x")
+        return
     ratio = summary["decide"][0] / summary["bare"][0]
     print(f"decide / bare throughput: {ratio:.2f}x (target >= 0.6)")
     print(f"decide / bare p99: {summary['decide'][1] / summary['bare'][1]:.2f}x")

@@ -16,6 +16,7 @@ _MARKETING_MODELS = (
     "experiment",
     "experimentarm",
     "eventtype",
+    "goal",
 )
 _CRUD = ("add", "change", "delete", "view")
 

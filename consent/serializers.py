@@ -269,6 +269,12 @@ class SubjectExportSerializer(serializers.Serializer[Any]):
     recent_decisions = serializers.ListField(
         child=serializers.JSONField(), help_text="Recent personalized decisions, newest first."
     )
+    exposure_marks = serializers.ListField(
+        child=serializers.JSONField(),
+        required=False,
+        help_text="Live measurement marks: what was shown (placement, experiment arm, rule or "
+        "holdout), when, at which revision, and the visitor's running total per goal.",
+    )
     unavailable = ExportUnavailableSerializer(
         many=True, help_text="Parts that could not be read just now."
     )

@@ -3,6 +3,7 @@
 from typing import Any
 
 import orjson
+from django.conf import settings
 from django.contrib import messages
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
@@ -62,6 +63,7 @@ BASIS_TEXT = {
     "default": "Off until you allow it.",
 }
 CONTROLS = {ACCEPT_ALL: "accept-all", REJECT_ALL: "reject-all"}
+MEASUREMENT_WINDOW_MAX = 7 * 24 * 3600
 
 
 def _optional_purposes() -> list[str]:
@@ -118,6 +120,12 @@ def _center(
         "gpc_form": gpc_form or GpcReconsentForm(),
         "explanations": explanations,
         "explanations_unavailable": explanations_unavailable,
+        # What measurement keeps (personalization/outcomes): marks for the attribution window
+        # (7 days at most), then totals of at least k visitors.
+        "measurement_hours": round(
+            min(settings.TACTFUL["ATTRIBUTION_SECONDS"], MEASUREMENT_WINDOW_MAX) / 3600
+        ),
+        "report_min_group": settings.TACTFUL["REPORT_MIN_GROUP"],
     }
     return render(request, "privacy/center.html", context, status=status)
 

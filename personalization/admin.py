@@ -23,6 +23,7 @@ from personalization.models import (
     Segment,
     Variant,
 )
+from personalization.outcomes import admin as outcomes_admin  # noqa: F401  (goals, Results)
 from personalization.serving import decisions_preview
 
 

@@ -11,3 +11,4 @@ class PersonalizationConfig(AppConfig):
     def ready(self) -> None:
         # Connects the reactions to consent changes, data requests and taxonomy edits.
         from personalization import receivers  # noqa: F401
+        from personalization.outcomes import receivers as outcomes_receivers  # noqa: F401

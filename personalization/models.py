@@ -76,6 +76,14 @@ class Placement(models.Model):
     enabled = models.BooleanField(
         default=True, help_text="Kill switch: when off, everyone gets the default (DISABLED)."
     )
+    holdout_percentage = models.FloatField(
+        "holdout %",
+        default=0.0,
+        blank=True,
+        validators=[MinValueValidator(0.0), MaxValueValidator(50.0)],
+        help_text="Share of measured visitors who always get the default, even when a rule "
+        "matches, to measure what personalization is worth (e.g. 5). 0: no holdout.",
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -85,6 +93,8 @@ class Placement(models.Model):
         return self.key
 
     def clean(self) -> None:
+        if self.holdout_percentage is None:
+            self.holdout_percentage = 0.0
         if self.value_type and (problem := value_type_problem(self.value_type, self.default_value)):
             raise ValidationError({"default_value": f"The default {problem}."})
 
@@ -246,9 +256,25 @@ class EventType(models.Model):
     key = models.SlugField(max_length=64, unique=True)
     description = models.CharField(max_length=200, blank=True)
     properties = models.JSONField(default=list, blank=True, help_text="Allowed property keys.")
+    measures = models.JSONField(
+        default=list,
+        blank=True,
+        help_text='Numeric property keys, e.g. ["revenue"]: values goals add up, never kept in '
+        "signal windows.",
+    )
 
     class Meta:
         ordering = ["key"]
 
     def __str__(self) -> str:
         return self.key
+
+
+# Goals, cohort aggregates and report keys live in their own package, in this app.
+from personalization.outcomes.models import (  # noqa: E402, F401
+    Cohort,
+    CohortDay,
+    Goal,
+    GoalDay,
+    ReportApiKey,
+)

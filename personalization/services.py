@@ -19,6 +19,7 @@ from personalization.models import (
     Segment,
     Variant,
 )
+from personalization.outcomes.selectors import holdouts_attach
 from personalization.selectors import config_document
 from personalization.snapshot import REVISIONS_GROUP, revision_latest_remember, snapshot_activate
 
@@ -46,7 +47,7 @@ def revision_publish(*, author: Author = None, message: str = "") -> Revision | 
             number=number,
             author_id=getattr(author, "pk", None),
             message=message[:300],
-            snapshot=config_document(revision=number),
+            snapshot=holdouts_attach(config_document(revision=number)),
         )
         transaction.on_commit(lambda: _announce(revision))
     return revision
@@ -250,6 +251,7 @@ def _config_restore(document: Mapping[str, Any]) -> None:
                 "value_type": data["value_type"],
                 "default_value": data["default"],
                 "enabled": data["enabled"],
+                "holdout_percentage": (data.get("holdout") or {}).get("percentage", 0.0),
             },
         )
         placements[key] = placement

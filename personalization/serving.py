@@ -8,7 +8,8 @@ re-consent rule and the staleness rules live — the request's context and the p
 1. the attributes: the context; preferences (they come with the consent record) and signals
    only when their purpose is granted — otherwise they are never even read;
 2. the engine, on the snapshot of the current revision;
-3. what serving means: the metrics, the dashboard's statistics and the decision history.
+3. what serving means: the metrics, the dashboard's statistics, the exposures of measured
+   visitors (outcomes) and the decision history.
 
 A socket keeps its consent and signal window between pushes; `adecisions_serve` refuses to
 serve from a consent view older than a version this process knows of (`ConsentOutdated`), so a
@@ -30,6 +31,7 @@ from personalization import metrics
 from personalization.decision_log import decision_log_record
 from personalization.engine import NAMESPACE_PURPOSES, Decision, Snapshot, Visitor, decide_many
 from personalization.exceptions import UnknownPlacement
+from personalization.outcomes.services import exposures_record
 from personalization.signals.selectors import signals_allowed, signals_attributes_get
 from personalization.signals.windows import SignalWindow
 from personalization.snapshot import asnapshot_current, snapshot_current
@@ -184,6 +186,10 @@ def _served(result: Decisions, *, seconds: float) -> None:
     except Exception:
         # The dashboard's counts must never fail a decision.
         logger.warning("Could not record decision statistics.", exc_info=True)
+    # What a measured visitor was served (arms, rules, holdouts), for outcomes: buffered, no query.
+    exposures_record(
+        consent=result.consent, decisions=result.decisions.values(), revision=result.revision
+    )
 
 
 _tasks: set[asyncio.Task[Any]] = set()

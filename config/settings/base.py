@@ -245,6 +245,16 @@ TACTFUL = {
     ),
     "DECISION_STATS_FLUSH_SECONDS": env.float("TACTFUL_DECISION_STATS_FLUSH_SECONDS", default=10.0),
     "REPORT_MIN_GROUP": env.int("TACTFUL_REPORT_MIN_GROUP", default=50),
+    # Outcomes: where per-visitor exposure marks live, how long a conversion is attributed to
+    # an exposure (capped at 7 days in code), and how often a process hands its exposures over.
+    "OUTCOME_STORE": env.str(
+        "TACTFUL_OUTCOME_STORE",
+        default="personalization.outcomes.backends.redis.RedisOutcomeStore"
+        if REDIS_URL
+        else "personalization.outcomes.backends.memory.MemoryOutcomeStore",
+    ),
+    "ATTRIBUTION_SECONDS": env.int("TACTFUL_ATTRIBUTION_SECONDS", default=24 * 3600),
+    "OUTCOMES_FLUSH_SECONDS": env.float("TACTFUL_OUTCOMES_FLUSH_SECONDS", default=1.0),
 }
 
 # After a database outage, psycopg's pool retries a lost connection with a backoff that doubles

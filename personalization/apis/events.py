@@ -11,6 +11,7 @@ from config.api import BODY_ERRORS, ERROR_SCHEMA
 from consent.services import consent_for_request
 from personalization import metrics
 from personalization.apis.base import PublicApi
+from personalization.outcomes.services import conversions_record
 from personalization.signals.selectors import signals_allowed
 from personalization.signals.services import SignalsUnavailable, signals_record
 from personalization.signals.taxonomy import MAX_RAW_VALUE
@@ -34,12 +35,13 @@ EVENT_SCHEMA: dict[str, Any] = {
             "additionalProperties": {
                 "anyOf": [
                     {"type": "string", "maxLength": MAX_RAW_VALUE},
-                    {"type": "integer"},
+                    {"type": "number"},
                     {"type": "boolean"},
                 ]
             },
             "description": "Property keys of that event type; each value must read as a "
-            "lower-case slug (letters, digits, - and _; at most 64).",
+            "lower-case slug (letters, digits, - and _; at most 64), except the type's measures "
+            "(e.g. revenue): numbers from 0 to 1e9, counted by goals, never kept in signals.",
         },
         "ts": {
             "type": "number",
@@ -89,8 +91,12 @@ class EventsRequestSerializer(serializers.Serializer[Any]):
 RESPONSE_SCHEMA = inline_serializer(
     "EventsAccepted",
     {
-        "accepted": serializers.IntegerField(help_text="Events stored."),
-        "dropped": serializers.IntegerField(help_text="Events not stored."),
+        "accepted": serializers.IntegerField(help_text="Events stored in signal windows."),
+        "dropped": serializers.IntegerField(help_text="Events not stored in signal windows."),
+        "conversions": serializers.IntegerField(
+            required=False,
+            help_text="With measurement granted: events counted as conversions of a goal.",
+        ),
         "reason": serializers.ChoiceField(
             choices=["CONSENT_REQUIRED"],
             required=False,
@@ -125,19 +131,26 @@ class EventsApi(PublicApi):
             503: ERROR_SCHEMA,
         },
         summary="Send behavioural events of the current visitor",
-        description="Stored only with `personalization` consent, in short-lived signal windows. "
-        "An event of an unknown type, with an unknown property or sensitive data is rejected "
-        "with its reason; the others are kept.",
+        description="Stored only with `personalization` consent, in short-lived signal windows; "
+        "counted as a goal's conversion only with `measurement` consent. An event of an unknown "
+        "type, with an unknown property, a measure that is not a number in range or sensitive "
+        "data is rejected with its reason; the others are kept.",
     )
     def post(self, request: Request) -> Response:
         serializer = EventsRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         events = serializer.validated_data["events"]
         consent = consent_for_request(request)
+        measured = conversions_record(consent=consent, events=events)
         if consent.subject_id is None or not signals_allowed(consent):
             metrics.events_counted(dropped=len(events), reason="CONSENT_REQUIRED")
             return Response(
-                {"accepted": 0, "dropped": len(events), "reason": "CONSENT_REQUIRED"},
+                {
+                    "accepted": 0,
+                    "dropped": len(events),
+                    "reason": "CONSENT_REQUIRED",
+                    **measured.answer(rejections=True),
+                },
                 status=status.HTTP_202_ACCEPTED,
             )
         try:
@@ -148,7 +161,12 @@ class EventsApi(PublicApi):
         if recorded.consent_required:
             metrics.events_counted(dropped=len(events), reason="CONSENT_REQUIRED")
             return Response(
-                {"accepted": 0, "dropped": len(events), "reason": "CONSENT_REQUIRED"},
+                {
+                    "accepted": 0,
+                    "dropped": len(events),
+                    "reason": "CONSENT_REQUIRED",
+                    **measured.answer(rejections=True),
+                },
                 status=status.HTTP_202_ACCEPTED,
             )
         metrics.events_counted(accepted=recorded.accepted)
@@ -159,6 +177,7 @@ class EventsApi(PublicApi):
                 "accepted": recorded.accepted,
                 "dropped": len(recorded.rejected),
                 "rejected": [rejection.as_dict() for rejection in recorded.rejected],
+                **measured.answer(rejections=False),
             },
             status=status.HTTP_202_ACCEPTED,
         )

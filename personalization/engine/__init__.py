@@ -6,6 +6,7 @@ from .evaluation import decide, decide_many
 from .hashing import bucket_ranges, choose_variation, hash_unit
 from .types import (
     NAMESPACE_PURPOSES,
+    CompiledHoldout,
     CompiledPlacement,
     Decision,
     Reason,
@@ -17,6 +18,7 @@ from .types import (
 
 __all__ = [
     "NAMESPACE_PURPOSES",
+    "CompiledHoldout",
     "CompiledPlacement",
     "Decision",
     "Reason",

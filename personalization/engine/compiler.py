@@ -8,6 +8,7 @@ from .hashing import bucket_ranges
 from .types import (
     NAMESPACE_PURPOSES,
     CompiledExperiment,
+    CompiledHoldout,
     CompiledPlacement,
     CompiledRule,
     CompiledSegment,
@@ -16,6 +17,8 @@ from .types import (
 )
 
 NECESSARY = "necessary"
+HOLDOUT_SEED_PREFIX = "holdout:"
+HOLDOUT_DEFAULT_PURPOSE = "measurement"
 
 
 def condition_manifest(condition: Mapping[str, Any]) -> tuple[frozenset[str], frozenset[str]]:
@@ -56,6 +59,25 @@ def compile_experiment(key: str, data: Mapping[str, Any]) -> CompiledExperiment:
     )
 
 
+def compile_holdout(placement_key: str, data: Mapping[str, Any] | None) -> CompiledHoldout | None:
+    """A placement's holdout, or None when it has none (absent, null or 0 %).
+
+    `{"percentage": 5, "seed": "holdout:home-hero", "required_purpose": "measurement"}`; the seed
+    defaults to "holdout:" + the placement key, the purpose to measurement (null: none needed).
+    """
+    if not data:
+        return None
+    share = float(data.get("percentage", 0)) / 100
+    if not share > 0:
+        return None
+    required = data.get("required_purpose", HOLDOUT_DEFAULT_PURPOSE) or None
+    return CompiledHoldout(
+        share=min(share, 1.0),
+        seed=data.get("seed") or f"{HOLDOUT_SEED_PREFIX}{placement_key}",
+        required_purpose=required,
+    )
+
+
 def compile_snapshot(document: Mapping[str, Any]) -> Snapshot:
     """Build a Snapshot from the JSON document stored with a revision (see snapshot.py)."""
     segments = {
@@ -91,5 +113,6 @@ def compile_snapshot(document: Mapping[str, Any]) -> Snapshot:
             enabled=bool(data["enabled"]),
             variants={name: v["value"] for name, v in data["variants"].items()},
             rules=tuple(rules),
+            holdout=compile_holdout(key, data.get("holdout")),
         )
     return Snapshot(revision=int(document["revision"]), placements=placements)

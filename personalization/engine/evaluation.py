@@ -1,15 +1,31 @@
-"""Decision evaluation: placement → ordered rules → segment match or experiment split."""
+"""Decision evaluation: placement → ordered rules → segment match or experiment split → holdout.
+
+A placement with a holdout serves its default to the held-out share of visitors whenever a rule
+would have served them something else (a match or a split). The decision is `DEFAULT`, not
+personalized, and `explanation["holdout"]` says which rule, segment, experiment and variant
+the visitor was held out of. Held out: the visitor has a subject, granted the holdout's purpose
+(measurement), and `hash_unit(holdout.seed, subject_id, 2) < holdout.share`.
+"""
 
 import logging
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 from .hashing import choose_variation, hash_unit
-from .types import CompiledPlacement, CompiledRule, Decision, Reason, Snapshot, Visitor
+from .types import (
+    CompiledHoldout,
+    CompiledPlacement,
+    CompiledRule,
+    Decision,
+    Reason,
+    Snapshot,
+    Visitor,
+)
 
 logger = logging.getLogger(__name__)
 
 ROLLOUT_HASH_VERSION = 2
+HOLDOUT_HASH_VERSION = 2
 
 
 def decide(placement: CompiledPlacement, visitor: Visitor) -> Decision:
@@ -49,15 +65,53 @@ def _decide(placement: CompiledPlacement, visitor: Visitor) -> Decision:
             continue
         if rule.experiment is None:
             assert rule.variant is not None
-            return _served(
-                placement, rule, position, rule.variant, Reason.TARGETING_MATCH, attributes
-            )
-        variant = _assign(rule, visitor.subject_id)
-        if variant is not None:
-            return _served(placement, rule, position, variant, Reason.SPLIT, attributes)
+            variant: str | None = rule.variant
+            reason = Reason.TARGETING_MATCH
+        else:
+            variant = _assign(rule, visitor.subject_id)
+            reason = Reason.SPLIT
+        if variant is None:
+            continue
+        if placement.holdout is not None and _held_out(placement.holdout, visitor):
+            return _holdout(placement, placement.holdout, rule, position, variant)
+        return _served(placement, rule, position, variant, reason, attributes)
     if consent_skipped:
         return _default(placement, Reason.CONSENT_REQUIRED, {"skipped": consent_skipped})
     return _default(placement, Reason.DEFAULT, {})
+
+
+def _held_out(holdout: CompiledHoldout, visitor: Visitor) -> bool:
+    if visitor.subject_id is None:
+        return False
+    if holdout.required_purpose is not None and holdout.required_purpose not in visitor.granted:
+        return False
+    n = hash_unit(holdout.seed, visitor.subject_id, HOLDOUT_HASH_VERSION)
+    return n is not None and n < holdout.share
+
+
+def _holdout(
+    placement: CompiledPlacement,
+    holdout: CompiledHoldout,
+    rule: CompiledRule,
+    position: int,
+    variant: str,
+) -> Decision:
+    purposes = set(rule.purposes)
+    if holdout.required_purpose is not None:
+        purposes.add(holdout.required_purpose)
+    return _default(
+        placement,
+        Reason.DEFAULT,
+        {
+            "holdout": {
+                "rule": position,
+                "segment": rule.segment.key if rule.segment else None,
+                "experiment": rule.experiment.key if rule.experiment else None,
+                "variant": variant,
+                "purposes": sorted(purposes),
+            }
+        },
+    )
 
 
 def _in_rollout(placement_key: str, rule: CompiledRule, subject_id: str | None) -> bool:

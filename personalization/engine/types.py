@@ -61,6 +61,19 @@ class CompiledRule:
 
 
 @dataclass(frozen=True, slots=True)
+class CompiledHoldout:
+    """A persistent share of a placement's visitors kept on the default even when a rule
+    matches, to measure what personalization itself is worth."""
+
+    # The share of [0, 1) held out: a visitor is held out when hash_unit(seed, subject, 2) < share.
+    share: float
+    seed: str
+    # Only visitors who granted it are held out: no one else is measured, so holding them out
+    # would withhold personalization for nothing.
+    required_purpose: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class CompiledPlacement:
     key: str
     value_type: ValueType
@@ -68,6 +81,7 @@ class CompiledPlacement:
     enabled: bool
     variants: Mapping[str, Any]
     rules: tuple[CompiledRule, ...]
+    holdout: CompiledHoldout | None = None
 
 
 @dataclass(frozen=True, slots=True)

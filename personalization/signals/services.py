@@ -14,7 +14,12 @@ from personalization.engine import NAMESPACE_PURPOSES
 from personalization.exceptions import PersonalizationError
 from personalization.signals.backends.base import SignalStoreError
 from personalization.signals.store import signal_store
-from personalization.signals.taxonomy import Rejection, event_clean, event_taxonomy
+from personalization.signals.taxonomy import (
+    Rejection,
+    event_clean,
+    event_measures,
+    event_taxonomy,
+)
 from personalization.signals.windows import SignalEvent, retention_policy
 
 logger = logging.getLogger(__name__)
@@ -47,12 +52,18 @@ def signals_record(*, consent: ConsentSnapshot, events: Sequence[Any]) -> Signal
     subject_id = consent.subject_id
     retention = retention_policy()
     taxonomy = event_taxonomy()
+    measures = event_measures()
     now = time.time()
     accepted: list[SignalEvent] = []
     rejected: list[Rejection] = []
     for index, raw in enumerate(events):
         cleaned = event_clean(
-            raw, index=index, taxonomy=taxonomy, now=now, horizon=retention.horizon
+            raw,
+            index=index,
+            taxonomy=taxonomy,
+            measures=measures,
+            now=now,
+            horizon=retention.horizon,
         )
         if isinstance(cleaned, SignalEvent):
             accepted.append(cleaned)

@@ -58,6 +58,7 @@ export function parseTrackAnswer(body: unknown, sent: number): TrackResult {
   const accepted = typeof body["accepted"] === "number" ? body["accepted"] : 0;
   const dropped = typeof body["dropped"] === "number" ? body["dropped"] : sent - accepted;
   const reason = typeof body["reason"] === "string" ? body["reason"] : undefined;
+  const conversions = typeof body["conversions"] === "number" ? body["conversions"] : undefined;
   const rejected = Array.isArray(body["rejected"])
     ? body["rejected"].filter(
         (r): r is RejectedEvent =>
@@ -72,5 +73,6 @@ export function parseTrackAnswer(body: unknown, sent: number): TrackResult {
     dropped,
     ...(reason === undefined ? {} : { reason }),
     ...(rejected.length > 0 ? { rejected } : {}),
+    ...(conversions === undefined ? {} : { conversions }),
   };
 }

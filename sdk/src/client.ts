@@ -32,8 +32,15 @@ const DEFAULT_TIMEOUT_MS = 300;
 const EVENTS_TIMEOUT_MS = 5000;
 /** The server heartbeats every 25 s by default; twice that and some slack means it is gone. */
 const SILENCE_MS = 60_000;
-/** Events need this purpose; they are dropped on the device while it is known to be refused. */
-const EVENTS_PURPOSE = "personalization";
+/**
+ * Events serve these purposes (signal windows; goal conversions): they stay on the device while
+ * every one of them is known to be refused.
+ */
+const EVENTS_PURPOSES = ["personalization", "measurement"] as const;
+
+function eventsAllowed(consent: ConsentState): boolean {
+  return EVENTS_PURPOSES.some((purpose) => consent.purposes[purpose] === true);
+}
 
 /** Create a client. It never throws, now or later: failures go to `onError` and `state`. */
 export function createClient(options: ClientOptions = {}): Client {
@@ -131,7 +138,7 @@ class TactfulClient implements Client, SubscriptionHost {
       if (this.closed || list.length === 0) {
         return;
       }
-      if (this.knownConsent !== null && this.knownConsent.purposes[EVENTS_PURPOSE] !== true) {
+      if (this.knownConsent !== null && !eventsAllowed(this.knownConsent)) {
         // Not granted: the events would be dropped by the server anyway; they do not leave the page.
         return;
       }
@@ -305,7 +312,7 @@ class TactfulClient implements Client, SubscriptionHost {
     if (change.withdrawn.length > 0) {
       this.memory.forgetPersonalized();
     }
-    if (consent.purposes[EVENTS_PURPOSE] !== true) {
+    if (!eventsAllowed(consent)) {
       this.queue.discard();
     }
     if (change.subjectChanged) {

@@ -72,6 +72,7 @@ export class EventQueue {
     let accepted = 0;
     let dropped = 0;
     let reason: string | undefined;
+    let conversions: number | undefined;
     let error: TactfulError | undefined;
     const rejected: RejectedEvent[] = [];
     while (this.queue.length > 0) {
@@ -80,6 +81,9 @@ export class EventQueue {
       accepted += result.accepted;
       dropped += result.dropped;
       reason = result.reason ?? reason;
+      if (result.conversions !== undefined) {
+        conversions = (conversions ?? 0) + result.conversions;
+      }
       rejected.push(...(result.rejected ?? []));
       if (result.error) {
         error = result.error;
@@ -91,6 +95,7 @@ export class EventQueue {
       dropped,
       ...(reason === undefined ? {} : { reason }),
       ...(rejected.length > 0 ? { rejected } : {}),
+      ...(conversions === undefined ? {} : { conversions }),
       ...(error ? { error } : {}),
     };
   }

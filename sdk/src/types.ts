@@ -137,6 +137,8 @@ export interface TrackResult {
   /** Why every event was dropped, when the server says so (`CONSENT_REQUIRED`). */
   readonly reason?: string;
   readonly rejected?: readonly RejectedEvent[];
+  /** With `measurement` granted: how many events counted as conversions of a goal. */
+  readonly conversions?: number;
   readonly error?: TactfulError;
 }
 

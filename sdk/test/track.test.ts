@@ -138,6 +138,21 @@ test("track keeps events on the page while the visitor has not granted personali
   assert.equal(calls.length, 0);
 });
 
+test("track sends events of a visitor who granted measurement only, and reports conversions", async () => {
+  // Given a visitor who refused personalization but granted measurement
+  const measured: ConsentState = { subject: "abc", purposes: { necessary: true, personalization: false, measurement: true }, gpc: false };
+  const { fetch, calls } = fakeFetch(() => json({ accepted: 0, dropped: 1, reason: "CONSENT_REQUIRED", conversions: 1, rejected: [] }, 202));
+  const client = createClient({ bootstrap: { consent: measured }, transport: { fetch } });
+
+  // When they buy something
+  client.track({ type: "purchase", properties: { product: "tent", revenue: 249.5 } });
+  const result = await client.flush();
+
+  // Then the purchase left the page, and the answer says it was a conversion
+  assert.equal(calls.length, 1);
+  assert.equal(result.conversions, 1);
+});
+
 test("withdrawing consent forgets the events still queued", async () => {
   // Given a consenting visitor with a queued event
   const { fetch, calls } = fakeFetch((call) =>

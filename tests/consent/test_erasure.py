@@ -59,6 +59,7 @@ def test_subject_erase__proof_kept__erases_all_else_and_keeps_a_verifiable_chain
         "signals": 4,
         "decision_history": 2,
         "assignments": 1,
+        "exposure_marks": 0,
         "preferences": 1,
         "consent_state": 2,
         "cached_state": 1,

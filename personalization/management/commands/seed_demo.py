@@ -6,6 +6,7 @@ from django.core.management.base import BaseCommand
 
 from personalization import services
 from personalization.models import EventType, Experiment, Placement, Revision, Segment
+from personalization.outcomes.demo import demo_goals_seed
 
 SEGMENTS: dict[str, tuple[str, str, dict[str, Any]]] = {
     "shoe-intent": (
@@ -73,6 +74,9 @@ class Command(BaseCommand):
     help = "Create the demo storefront's segments, placements, rules and experiment if missing."
 
     def handle(self, *args: Any, **options: Any) -> None:
+        goals = demo_goals_seed()
+        if goals:
+            self.stdout.write(self.style.SUCCESS(f"Demo outcomes created: {', '.join(goals)}."))
         missing = (
             not EventType.objects.filter(key="product_view").exists()
             or Segment.objects.filter(key__in=SEGMENTS).count() < len(SEGMENTS)

@@ -160,7 +160,18 @@ document.addEventListener("click", (event) => {
   dialog.querySelector(".quick-view__name").textContent = product.name;
   dialog.querySelector(".quick-view__blurb").textContent = product.blurb;
   dialog.querySelector(".quick-view__price").textContent = `€${product.price}`;
+  dialog.dataset.product = product.key;
+  dialog.querySelector("[data-bought]").hidden = true;
   dialog.showModal();
+});
+
+// Buy: the demo's goal. A purchase is an event like any other; with measurement granted it
+// counts as a conversion of the `purchase` and `revenue` goals (Admin → Goals → Results).
+dialog.querySelector("[data-buy]").addEventListener("click", () => {
+  const product = boot.products[dialog.dataset.product];
+  tactful.track({ type: "purchase", properties: { product: product.key, category: product.category, revenue: product.price } });
+  void tactful.flush();
+  dialog.querySelector("[data-bought]").hidden = false;
 });
 
 document.querySelectorAll("[data-filter]").forEach((link) => {

@@ -1,0 +1,1 @@
+"""Outcomes: goals, exposures, conversions, holdouts and experiment results, aggregates only."""

@@ -1,0 +1,1 @@
+"""Where per-visitor exposure marks and pending aggregates live: one module per backend."""
