@@ -14,6 +14,14 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.api import BODY_ERRORS, ERROR_SCHEMA, error_body
+from consent.api_examples import (
+    CONSENT_GET_EXAMPLES,
+    CONSENT_PUT_EXAMPLES,
+    PREFERENCES_GET_EXAMPLES,
+    PREFERENCES_PUT_EXAMPLES,
+    SUBJECT_ERASE_EXAMPLES,
+    SUBJECT_EXPORT_EXAMPLES,
+)
 from consent.exceptions import ConsentRequired, NoSubject
 from consent.models import Subject
 from consent.selectors import (
@@ -106,6 +114,7 @@ class ConsentApi(SubjectApi):
     @extend_schema(
         tags=["consent"],
         summary="The consent that applies to this request",
+        examples=CONSENT_GET_EXAMPLES,
         parameters=[
             *_SUBJECT_PARAMETERS,
             OpenApiParameter(
@@ -123,6 +132,7 @@ class ConsentApi(SubjectApi):
     @extend_schema(
         tags=["consent"],
         summary="Grant, refuse or withdraw purposes; pass on a host CMP's TC string",
+        examples=CONSENT_PUT_EXAMPLES,
         description=(
             "Creates the subject on its first choice and sets the subject cookie. Purposes left "
             "out keep their state; choosing what is already in force records nothing. A TC "
@@ -190,6 +200,7 @@ class PreferencesApi(SubjectApi):
     @extend_schema(
         tags=["preferences"],
         summary="The visitor's explicit preferences and the allowed values",
+        examples=PREFERENCES_GET_EXAMPLES,
         parameters=_SUBJECT_PARAMETERS,
         responses={200: PreferencesSerializer, 503: _UNAVAILABLE},
     )
@@ -201,6 +212,7 @@ class PreferencesApi(SubjectApi):
     @extend_schema(
         tags=["preferences"],
         summary="Set explicit preferences (used only while personalization is granted)",
+        examples=PREFERENCES_PUT_EXAMPLES,
         description=(
             "Keys given replace their values, an empty list clears a key, other keys keep "
             "theirs. The change takes effect on the very next decision and is pushed to open "
@@ -245,6 +257,7 @@ class SubjectExportApi(SubjectApi):
     @extend_schema(
         tags=["subject"],
         summary="Everything held about this subject (GDPR Art. 15 and 20)",
+        examples=SUBJECT_EXPORT_EXAMPLES,
         parameters=_SUBJECT_PARAMETERS,
         responses={200: SubjectExportSerializer, 404: _NO_SUBJECT, 503: _UNAVAILABLE},
     )
@@ -258,6 +271,7 @@ class SubjectEraseApi(SubjectApi):
     @extend_schema(
         tags=["subject"],
         summary="Erase everything held about this subject (GDPR Art. 17)",
+        examples=SUBJECT_ERASE_EXAMPLES,
         description=(
             "Erases signals, preferences, decision history, assignments, cached state and open "
             "sessions, and clears the subject cookie. Consent events are kept as pseudonymous "
