@@ -81,6 +81,11 @@ CONSENT_PUT_EXAMPLES = [
         request_only=True,
     ),
     OpenApiExample(
+        "Pass on the host CMP's GPP string (US National: opted out of sale, sharing, ads)",
+        value={"gpp_string": "DBABLA~BVQVAAAAAgA.QA", "gpp_sid": [7]},
+        request_only=True,
+    ),
+    OpenApiExample(
         "The subject after its first choice",
         value={
             "subject": _SUBJECT,

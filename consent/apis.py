@@ -23,6 +23,7 @@ from consent.api_examples import (
     SUBJECT_EXPORT_EXAMPLES,
 )
 from consent.exceptions import ConsentRequired, NoSubject
+from consent.gpp import gpp_string_decode
 from consent.models import Subject
 from consent.selectors import (
     GPC_HEADER,
@@ -44,6 +45,7 @@ from consent.serializers import (
 from consent.services import (
     consent_for_request,
     consent_record_gpc,
+    consent_record_gpp,
     consent_record_tcf,
     consent_update,
     gpc_of,
@@ -131,13 +133,13 @@ class ConsentApi(SubjectApi):
 
     @extend_schema(
         tags=["consent"],
-        summary="Grant, refuse or withdraw purposes; pass on a host CMP's TC string",
+        summary="Grant, refuse or withdraw purposes; pass on a host CMP's TC or GPP string",
         examples=CONSENT_PUT_EXAMPLES,
         description=(
             "Creates the subject on its first choice and sets the subject cookie. Purposes left "
             "out keep their state; choosing what is already in force records nothing. A TC "
-            "string is decoded, stored verbatim and mapped to Tactful's purposes; the visitor's "
-            "own choices in the same body or earlier take precedence over it."
+            "or GPP string is decoded, stored verbatim and mapped to Tactful's purposes; the "
+            "visitor's own choices in the same body or earlier take precedence over it."
         ),
         parameters=_SUBJECT_PARAMETERS,
         request=ConsentUpdateSerializer,
@@ -146,7 +148,7 @@ class ConsentApi(SubjectApi):
             400: OpenApiResponse(
                 ERROR_SCHEMA,
                 description="Malformed body, unknown purpose or notice version, an undecodable "
-                "TC string, or refusal of an always-on purpose; nothing is written.",
+                "TC or GPP string, or refusal of an always-on purpose; nothing is written.",
             ),
             **BODY_ERRORS,
             503: _UNAVAILABLE,
@@ -157,6 +159,7 @@ class ConsentApi(SubjectApi):
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         decoded = tc_string_decode(data["tc_string"]) if "tc_string" in data else None
+        decoded_gpp = gpp_string_decode(data["gpp_string"]) if "gpp_string" in data else None
         # One transaction: a choice that fails validation leaves no subject behind either.
         with transaction.atomic():
             subject = subject_for_request(request) or subject_create()
@@ -168,6 +171,14 @@ class ConsentApi(SubjectApi):
                     subject=subject,
                     tc_string=data["tc_string"],
                     decoded=decoded,
+                    notice_version=data.get("notice_version"),
+                )
+            if decoded_gpp is not None:
+                snapshot = consent_record_gpp(
+                    subject=subject,
+                    gpp_string=data["gpp_string"],
+                    decoded=decoded_gpp,
+                    applicable=data.get("gpp_sid"),
                     notice_version=data.get("notice_version"),
                 )
             if "purposes" in data:

@@ -55,6 +55,7 @@ BASIS_TEXT = {
     "always_on": "Always on: the site needs it, and it remembers your choices.",
     "choice": "As you chose.",
     "tcf": "As you chose in this site's consent banner (IAB TCF).",
+    "gpp": "As you chose in this site's US privacy choices (IAB GPP).",
     "gpc": "Off, because your browser sends the Global Privacy Control signal.",
     "expired": "Your permission expired. Please choose again.",
     "reconsent": "We changed how we use data for this. Please choose again.",
