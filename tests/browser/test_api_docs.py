@@ -54,5 +54,7 @@ def test_api_docs__redoc_offline__renders(offline_page, server):
     page.goto(f"{server.url}/api/redoc/")
     # Then it renders the API, from this server alone
     expect(page.get_by_role("heading", name="Tactful API").first).to_be_visible()
-    expect(page.get_by_role("heading", name="Decide placements for the current visitor")).to_be_visible()
+    expect(
+        page.get_by_role("heading", name="Decide placements for the current visitor")
+    ).to_be_visible()
     assert elsewhere == []
