@@ -3,10 +3,13 @@
 from typing import Any
 
 import orjson
+from django.conf import settings
 from django.contrib import messages
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
 from config.api import DomainError
@@ -15,6 +18,7 @@ from consent.explain import decision_explain
 from consent.forms import (
     ACCEPT_ALL,
     REJECT_ALL,
+    BannerChoiceForm,
     ConsentChoiceForm,
     EraseForm,
     GpcReconsentForm,
@@ -147,6 +151,57 @@ def consent_choose(request: HttpRequest) -> HttpResponse:
     messages.success(request, "Your choices are saved. They apply from the next page you see.")
     response = redirect("privacy-center")
     subject_token_issue(response, subject.public_id, snapshot.version)
+    return response
+
+
+def _plain(text: str, *, status: int) -> HttpResponse:
+    return HttpResponse(text, status=status, content_type="text/plain; charset=utf-8")
+
+
+def _same_origin(request: HttpRequest) -> bool:
+    """The browser says the form was posted from one of this site's own pages.
+
+    Every current browser sends `Origin` with a form POST (and `Sec-Fetch-Site`); a page on
+    another site cannot forge either. See `banner_choose` for why this replaces the CSRF token.
+    """
+    origin = request.headers.get("Origin")
+    if origin is None:
+        return request.headers.get("Sec-Fetch-Site") == "same-origin"
+    own = f"{'https' if request.is_secure() else 'http'}://{request.get_host()}"
+    return origin == own or origin in settings.CSRF_TRUSTED_ORIGINS
+
+
+@csrf_exempt
+@require_POST
+def banner_choose(request: HttpRequest) -> HttpResponse:
+    """A page banner's Accept all or Reject all without JavaScript: recorded, then back.
+
+    The banner is shown before any choice, when nothing may be stored on the device yet, and
+    Django's CSRF token needs a cookie. So this one form is protected from cross-site requests
+    by the browser's own Origin header instead (OWASP: "verifying origin with standard
+    headers"); one without it, or from elsewhere, is refused with 403.
+    """
+    if not _same_origin(request):
+        return _plain("This choice can only be made on this site's own pages.", status=403)
+    form = BannerChoiceForm(request.POST)
+    if not form.is_valid():
+        return _plain("Choose Accept all or Reject all.", status=400)
+    accept = form.cleaned_data["choice"] == "accept"
+    with transaction.atomic():
+        subject = subject_for_request(request) or subject_create()
+        consent_update(
+            subject=subject,
+            purposes=dict.fromkeys(_optional_purposes(), accept),
+            source=Source.BANNER,
+            control="accept-all" if accept else "reject-all",
+        )
+    back = form.cleaned_data["next"]
+    if not url_has_allowed_host_and_scheme(
+        back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        back = "/"
+    response = redirect(back)
+    subject_cookie_set(response, subject.public_id)
     return response
 
 

@@ -3,7 +3,7 @@
 import { DEFAULT_RECONNECT } from "./backoff.js";
 import { consentChange, NECESSARY_ONLY, parseConsent } from "./consent.js";
 import { DEFAULT_EVENTS, EventQueue, type EventSender, type WireEvent } from "./events.js";
-import { describe, requestJson } from "./http.js";
+import { describe, isRecord, requestJson } from "./http.js";
 import { DecisionMemory } from "./memory.js";
 import { beaconSend, pageAttach } from "./page.js";
 import { parseDecideAnswer, parseTrackAnswer } from "./answers.js";
@@ -12,6 +12,7 @@ import { LiveSubscription, type SubscriptionHost } from "./subscription.js";
 import type {
   Client,
   ClientOptions,
+  ConsentSetOptions,
   ClientState,
   ConsentClient,
   ConsentResult,
@@ -34,6 +35,8 @@ const EVENTS_TIMEOUT_MS = 5000;
 const SILENCE_MS = 60_000;
 /** Events need this purpose; they are dropped on the device while it is known to be refused. */
 const EVENTS_PURPOSE = "personalization";
+/** Carries the signed subject token when the visitor is identified by header. */
+const SUBJECT_HEADER = "X-Tactful-Subject";
 
 /** Create a client. It never throws, now or later: failures go to `onError` and `state`. */
 export function createClient(options: ClientOptions = {}): Client {
@@ -41,6 +44,11 @@ export function createClient(options: ClientOptions = {}): Client {
 }
 
 type Listener<T> = (value: T) => void;
+
+/** The body of `PUT /api/v1/consent`. */
+interface ConsentUpdate extends ConsentSetOptions {
+  readonly purposes: Readonly<Record<string, boolean>>;
+}
 
 class TactfulClient implements Client, SubscriptionHost {
   readonly consent: ConsentClient;
@@ -51,6 +59,8 @@ class TactfulClient implements Client, SubscriptionHost {
   private readonly stateListeners = new Set<Listener<ClientState>>();
   private readonly consentListeners = new Set<Listener<ConsentState>>();
   private knownConsent: ConsentState | null;
+  /** The signed subject token, when the visitor is identified by header (`identity: "header"`). */
+  private subjectToken: string | null;
   private readonly fetchFn: typeof fetch | null;
   private readonly detach: () => void;
   private closed = false;
@@ -58,6 +68,7 @@ class TactfulClient implements Client, SubscriptionHost {
   constructor(private readonly options: ClientOptions) {
     this.memory = new DecisionMemory(options.bootstrap);
     this.knownConsent = options.bootstrap?.consent ?? null;
+    this.subjectToken = options.identity === "header" ? (options.bootstrap?.subjectToken ?? null) : null;
     const transport = options.transport ?? {};
     this.fetchFn = transport.fetch ?? (typeof fetch === "function" ? fetch.bind(globalThis) : null);
     this.queue = new EventQueue(this.eventSender(), { ...DEFAULT_EVENTS, ...options.events }, (error) =>
@@ -93,6 +104,7 @@ class TactfulClient implements Client, SubscriptionHost {
             url: this.url("/api/v1/decide"),
             body,
             timeoutMs: this.options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+            ...this.who(),
           })
         : ({ ok: false, error: { code: "network", message: "No fetch in this environment." } } as const);
       if (outcome.ok) {
@@ -183,6 +195,7 @@ class TactfulClient implements Client, SubscriptionHost {
       url,
       placements,
       context,
+      token: () => this.subjectToken,
       WebSocket: WebSocketImpl,
       random: this.options.transport?.random ?? Math.random,
       reconnect: { ...DEFAULT_RECONNECT, ...this.options.reconnect },
@@ -254,7 +267,7 @@ class TactfulClient implements Client, SubscriptionHost {
     const client = this;
     return {
       get: () => this.consentRequest("GET"),
-      set: (purposes) => this.consentRequest("PUT", purposes),
+      set: (purposes, options) => this.consentRequest("PUT", { purposes, ...options }),
       get current() {
         return client.knownConsent;
       },
@@ -265,22 +278,23 @@ class TactfulClient implements Client, SubscriptionHost {
     };
   }
 
-  private async consentRequest(
-    method: "GET" | "PUT",
-    purposes?: Readonly<Record<string, boolean>>,
-  ): Promise<ConsentResult> {
+  private async consentRequest(method: "GET" | "PUT", body?: ConsentUpdate): Promise<ConsentResult> {
     try {
       const outcome = this.fetchFn
         ? await requestJson<unknown>(this.fetchFn, {
             method,
             url: this.url("/api/v1/consent"),
-            ...(method === "PUT" ? { body: { purposes } } : {}),
+            ...(body === undefined ? {} : { body }),
             // A consent choice is worth waiting for longer than a decision.
             timeoutMs: Math.max(this.options.timeoutMs ?? DEFAULT_TIMEOUT_MS, EVENTS_TIMEOUT_MS),
+            ...this.who(),
           })
         : ({ ok: false, error: { code: "network", message: "No fetch in this environment." } } as const);
       const consent = outcome.ok ? parseConsent(outcome.body) : null;
       if (consent) {
+        if (outcome.ok) {
+          this.learnToken(outcome.body);
+        }
         this.learnConsent(consent);
         return { ok: true, consent };
       }
@@ -319,6 +333,35 @@ class TactfulClient implements Client, SubscriptionHost {
     }
   }
 
+  // Identity -----------------------------------------------------------------------------
+
+  /**
+   * How requests identify the visitor: the subject cookie (sent to Tactful's origin too, when
+   * the browser allows it), or the header token and no cookie at all.
+   */
+  private who(): { credentials: RequestCredentials; headers: Record<string, string> } {
+    if (this.options.identity !== "header") {
+      return { credentials: "include", headers: {} };
+    }
+    return {
+      credentials: "omit",
+      headers: this.subjectToken === null ? {} : { [SUBJECT_HEADER]: this.subjectToken },
+    };
+  }
+
+  /** A consent answer's token: kept (in memory) and handed to the page, in header mode. */
+  private learnToken(body: unknown): void {
+    const token = isRecord(body) && typeof body["token"] === "string" ? body["token"] : null;
+    if (this.options.identity !== "header" || token === null || token === this.subjectToken) {
+      return;
+    }
+    this.subjectToken = token;
+    const onSubjectToken = this.options.onSubjectToken;
+    if (onSubjectToken) {
+      this.call(onSubjectToken, token);
+    }
+  }
+
   // Plumbing -----------------------------------------------------------------------------
 
   private eventSender(): EventSender {
@@ -339,6 +382,7 @@ class TactfulClient implements Client, SubscriptionHost {
           url: this.url("/api/v1/events"),
           body: { events: batch },
           timeoutMs: EVENTS_TIMEOUT_MS,
+          ...this.who(),
         });
         if (!outcome.ok) {
           const status = outcome.error.status ?? 0;
@@ -353,7 +397,13 @@ class TactfulClient implements Client, SubscriptionHost {
 
   private beacon(batch: readonly WireEvent[]): boolean {
     try {
-      return beaconSend(this.url("/api/v1/events"), { events: batch }, this.options.transport ?? {}, this.fetchFn);
+      return beaconSend(
+        this.url("/api/v1/events"),
+        { events: batch },
+        this.options.transport ?? {},
+        this.fetchFn,
+        this.who(),
+      );
     } catch (error) {
       this.report({ code: "network", message: `Could not beacon events: ${describe(error)}` });
       return false;

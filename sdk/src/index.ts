@@ -17,6 +17,7 @@ export type {
   ClientState,
   ConsentClient,
   ConsentResult,
+  ConsentSetOptions,
   ConsentState,
   Context,
   ContextValue,

@@ -30,6 +30,8 @@ export interface StreamOptions {
   readonly url: string;
   readonly placements: readonly string[];
   readonly context: Context;
+  /** The subject token to subscribe with (header identity); null: the cookie, or nobody. */
+  readonly token: () => string | null;
   readonly WebSocket: WebSocketConstructor;
   readonly random: () => number;
   readonly reconnect: Required<ReconnectOptions>;
@@ -130,10 +132,12 @@ export class DecisionStream {
         return;
       }
       this.phase = "open";
+      const token = this.options.token();
       this.send({
         type: "subscribe",
         placements: this.options.placements,
         context: this.context,
+        ...(token === null ? {} : { token }),
         ...(this.seq !== null && this.etag !== null ? { resume: { seq: this.seq, etag: this.etag } } : {}),
       });
     };

@@ -156,6 +156,8 @@ export interface Bootstrap {
   readonly defaults?: Readonly<Record<string, Json>>;
   readonly revision?: number | null;
   readonly consent?: ConsentState;
+  /** With `identity: "header"`: the visitor's signed subject token, if the page knows it. */
+  readonly subjectToken?: string | null;
 }
 
 /** Reconnection policy of live subscriptions: exponential backoff with full jitter. */
@@ -194,6 +196,20 @@ export interface Transport {
 export interface ClientOptions {
   /** Where Tactful is served, e.g. `"https://shop.example"`; default: this page's origin. */
   readonly baseUrl?: string;
+  /**
+   * How the visitor is identified to Tactful:
+   * - `"cookie"` (default): the HttpOnly `tactful_subject` cookie Tactful sets. Works on Tactful's
+   *   own origin and on other origins of the same site (requests carry credentials); a page on
+   *   another site needs the cookie's `SameSite=None` over HTTPS, and browsers that block
+   *   third-party cookies drop it anyway.
+   * - `"header"`: the signed token in the `X-Tactful-Subject` header (and in the socket's
+   *   subscribe); no cookie is sent or kept. Works from any origin in every browser. The token
+   *   comes from `bootstrap.subjectToken` and from each consent answer; the SDK keeps it in
+   *   memory only and hands new ones to `onSubjectToken`, so the page decides where it lives.
+   */
+  readonly identity?: "cookie" | "header";
+  /** With `identity: "header"`: called with the visitor's new subject token (first choice). */
+  readonly onSubjectToken?: (token: string) => void;
   /** What the page was rendered with (server-side decisions, defaults, consent). */
   readonly bootstrap?: Bootstrap;
   /**
@@ -214,6 +230,14 @@ export interface ClientOptions {
   readonly transport?: Transport;
 }
 
+/** Where and how a consent choice was made; recorded with it as proof. */
+export interface ConsentSetOptions {
+  /** `"banner"`: the site's consent banner; `"api"` (default): any other control of the page. */
+  readonly source?: "banner" | "api";
+  /** Which control was used, e.g. `"accept-all"`, `"reject-all"`, `"toggle"` (a-z, 0-9, -). */
+  readonly control?: string;
+}
+
 /** The consent half of the client. */
 export interface ConsentClient {
   /** The current consent; never rejects (fails closed). */
@@ -223,7 +247,7 @@ export interface ConsentClient {
    * The first choice creates the subject and its HttpOnly cookie (set by the server).
    * Live subscriptions follow at once.
    */
-  set(purposes: Readonly<Record<string, boolean>>): Promise<ConsentResult>;
+  set(purposes: Readonly<Record<string, boolean>>, options?: ConsentSetOptions): Promise<ConsentResult>;
   /** The last consent state known to the client (bootstrap, or the last answer). */
   readonly current: ConsentState | null;
   /** Called when the consent known to the client changes; returns an unsubscribe function. */
