@@ -33,9 +33,7 @@ def test_banner__accept_all_from_the_page__recorded_as_banner_and_back_to_it(cli
 
 def test_banner__reject_all__every_optional_purpose_refused(client, db):
     _post(client, {"choice": "reject", "next": "/"}, **SAME_ORIGIN)
-    assert {(e.granted, e.control) for e in ConsentEvent.objects.all()} == {
-        (False, "reject-all")
-    }
+    assert {(e.granted, e.control) for e in ConsentEvent.objects.all()} == {(False, "reject-all")}
 
 
 @pytest.mark.parametrize(

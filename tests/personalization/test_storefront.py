@@ -190,9 +190,7 @@ def test_storefront__without_the_demo_configuration__still_renders_built_in_defa
     assert _bootstrap(response)["decisions"]["home-hero"]["reason"] == "ERROR"
 
 
-def test_storefront__banner__first_in_the_tab_order_and_a_form_that_works_without_js(
-    client, demo
-):
+def test_storefront__banner__first_in_the_tab_order_and_a_form_that_works_without_js(client, demo):
     # When a visitor opens the shop
     html = client.get("/").content.decode()
     # Then the banner comes before anything else focusable, posting its choice back here
@@ -206,5 +204,5 @@ def test_storefront__browser_sends_gpc__banner_says_so(client, demo):
     with_gpc = client.get("/", headers={"Sec-GPC": "1"}).content.decode()
     without = client.get("/").content.decode()
     # Then the banner says that nothing is sold or shared, whatever the choice
-    assert "consent__gpc\" data-gpc>" in with_gpc
-    assert "consent__gpc\" data-gpc hidden>" in without
+    assert 'consent__gpc" data-gpc>' in with_gpc
+    assert 'consent__gpc" data-gpc hidden>' in without
