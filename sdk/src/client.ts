@@ -2,6 +2,7 @@
 
 import { DEFAULT_RECONNECT } from "./backoff.js";
 import { consentChange, NECESSARY_ONLY, parseConsent } from "./consent.js";
+import { consentModeSink, consentModeState } from "./consentmode.js";
 import { DEFAULT_EVENTS, EventQueue, type EventSender, type WireEvent } from "./events.js";
 import { describe, isRecord, requestJson } from "./http.js";
 import { DecisionMemory } from "./memory.js";
@@ -78,6 +79,9 @@ class TactfulClient implements Client, SubscriptionHost {
       this.stateListeners.add(options.onStateChange);
     }
     this.consent = this.consentClient();
+    if (this.knownConsent !== null) {
+      this.consentModeUpdate(this.knownConsent);
+    }
     this.detach = pageAttach({
       onHide: () => this.queue.flushOnHide(),
       onOnline: () => {
@@ -130,8 +134,13 @@ class TactfulClient implements Client, SubscriptionHost {
     }
   }
 
-  subscribe(placements: readonly string[], context: Context, onChange: (update: DecisionUpdate) => void): Subscription {
-    const subscription = new LiveSubscription(this, [...placements], { ...this.options.context, ...context }, onChange);
+  subscribe(
+    placements: readonly string[] | undefined,
+    context: Context,
+    onChange: (update: DecisionUpdate) => void,
+  ): Subscription {
+    const keys = placements === undefined ? undefined : [...placements];
+    const subscription = new LiveSubscription(this, keys, { ...this.options.context, ...context }, onChange);
     this.subscriptions.add(subscription);
     subscription.start();
     return subscription;
@@ -184,7 +193,11 @@ class TactfulClient implements Client, SubscriptionHost {
   // Shared with subscriptions ------------------------------------------------------------
 
   /** @internal */
-  openStream(subscription: LiveSubscription, placements: readonly string[], context: Context): DecisionStream | null {
+  openStream(
+    subscription: LiveSubscription,
+    placements: readonly string[] | undefined,
+    context: Context,
+  ): DecisionStream | null {
     const url = this.socketUrl();
     const WebSocketImpl: WebSocketConstructor | null =
       this.options.transport?.WebSocket ?? (typeof WebSocket === "function" ? WebSocket : null);
@@ -210,7 +223,7 @@ class TactfulClient implements Client, SubscriptionHost {
   }
 
   /** @internal */
-  fallbackFor(placements: readonly string[]): { decisions: Decisions; state: ClientState } {
+  fallbackFor(placements: readonly string[] | undefined): { decisions: Decisions; state: ClientState } {
     return this.memory.fallback(placements);
   }
 
@@ -220,7 +233,7 @@ class TactfulClient implements Client, SubscriptionHost {
   }
 
   /** @internal */
-  knownDecisions(placements: readonly string[]): Decisions {
+  knownDecisions(placements: readonly string[] | undefined): Decisions {
     return this.memory.current(placements);
   }
 
@@ -328,8 +341,23 @@ class TactfulClient implements Client, SubscriptionHost {
         subscription.restart();
       }
     }
+    this.consentModeUpdate(consent);
     for (const listener of [...this.consentListeners]) {
       this.call(listener, consent);
+    }
+  }
+
+  /** Tell Google's tags (Consent Mode v2), when the page asked for it. */
+  private consentModeUpdate(consent: ConsentState): void {
+    const setting = this.options.consentMode;
+    if (!setting) {
+      return;
+    }
+    const options = setting === true ? {} : setting;
+    try {
+      consentModeSink(options)?.("consent", "update", consentModeState(consent.purposes, options.mapping));
+    } catch (error) {
+      this.report({ code: "callback", message: `Consent Mode update failed: ${describe(error)}` });
     }
   }
 

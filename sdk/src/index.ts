@@ -10,12 +10,16 @@
  */
 
 export { createClient } from "./client.js";
+export { consentModeState, DEFAULT_CONSENT_MODE_MAPPING } from "./consentmode.js";
 export type {
   Bootstrap,
   Client,
   ClientOptions,
   ClientState,
   ConsentClient,
+  ConsentModeOptions,
+  ConsentModeState,
+  ConsentModeType,
   ConsentResult,
   ConsentSetOptions,
   ConsentState,

@@ -28,7 +28,8 @@ export interface DecisionsMessage {
 
 export interface StreamOptions {
   readonly url: string;
-  readonly placements: readonly string[];
+  /** Every placement when undefined. */
+  readonly placements: readonly string[] | undefined;
   readonly context: Context;
   /** The subject token to subscribe with (header identity); null: the cookie, or nobody. */
   readonly token: () => string | null;
@@ -135,7 +136,7 @@ export class DecisionStream {
       const token = this.options.token();
       this.send({
         type: "subscribe",
-        placements: this.options.placements,
+        ...(this.options.placements === undefined ? {} : { placements: this.options.placements }),
         context: this.context,
         ...(token === null ? {} : { token }),
         ...(this.seq !== null && this.etag !== null ? { resume: { seq: this.seq, etag: this.etag } } : {}),

@@ -223,6 +223,12 @@ export interface ClientOptions {
   readonly context?: Context;
   readonly reconnect?: ReconnectOptions;
   readonly events?: EventOptions;
+  /**
+   * Send Google Consent Mode v2 updates (`gtag('consent', 'update', …)`) for the known consent
+   * and each change of it. The page still sets its own `'default'` (all denied) before loading
+   * Google's tags. Off unless asked for.
+   */
+  readonly consentMode?: boolean | ConsentModeOptions;
   /** Called whenever the client's state changes. */
   readonly onStateChange?: (state: ClientState) => void;
   /** Called with every failure the SDK absorbed (timeouts, network errors, bad answers). */
@@ -236,6 +242,29 @@ export interface ConsentSetOptions {
   readonly source?: "banner" | "api";
   /** Which control was used, e.g. `"accept-all"`, `"reject-all"`, `"toggle"` (a-z, 0-9, -). */
   readonly control?: string;
+}
+
+/** A Google Consent Mode v2 consent type. */
+export type ConsentModeType =
+  | "ad_storage"
+  | "ad_user_data"
+  | "ad_personalization"
+  | "analytics_storage"
+  | "personalization_storage"
+  | "functionality_storage"
+  | "security_storage";
+
+/** What `gtag('consent', 'update', …)` is given. */
+export type ConsentModeState = Readonly<Partial<Record<ConsentModeType, "granted" | "denied">>>;
+
+/** Google Consent Mode v2 updates from the visitor's purposes (see `ClientOptions.consentMode`). */
+export interface ConsentModeOptions {
+  /** Purpose → the consent types it grants; default: Tactful's seeded purpose registry. */
+  readonly mapping?: Readonly<Record<string, readonly ConsentModeType[]>>;
+  /** Where updates go; default: the page's `window.gtag`, else pushed to `window.dataLayer`. */
+  readonly gtag?: (...args: unknown[]) => void;
+  /** A dataLayer to push to when there is no gtag; default: `window.dataLayer`. */
+  readonly dataLayer?: unknown[];
 }
 
 /** The consent half of the client. */
@@ -264,11 +293,15 @@ export interface Client {
    */
   decide(placements?: readonly string[], context?: Context): Promise<DecideResult>;
   /**
-   * Keep placements live over a websocket: `onChange` is called with every change (server pushes,
-   * consent changes, a newly published configuration). Reconnects with backoff and resumes by
-   * sequence number.
+   * Keep placements (every one when `undefined`) live over a websocket: `onChange` is called with
+   * every change (server pushes, consent changes, a newly published configuration). Reconnects
+   * with backoff and resumes by sequence number.
    */
-  subscribe(placements: readonly string[], context: Context, onChange: (update: DecisionUpdate) => void): Subscription;
+  subscribe(
+    placements: readonly string[] | undefined,
+    context: Context,
+    onChange: (update: DecisionUpdate) => void,
+  ): Subscription;
   /** Queue behavioural events; they are sent in batches, and with `sendBeacon` on page hide. */
   track(events: TrackEvent | readonly TrackEvent[]): void;
   /** Send queued events now. */
