@@ -24,7 +24,7 @@ from consent.forms import (
     GpcReconsentForm,
     PreferencesForm,
 )
-from consent.models import ADVERTISING, PERSONALIZATION, Source
+from consent.models import ADVERTISING, PERSONALIZATION, ConsentEvent, Source
 from consent.precedence import GPC_RECONSENT_CONTROL
 from consent.selectors import (
     ConsentSnapshot,
@@ -66,6 +66,38 @@ BASIS_TEXT = {
     "default": "Off until you allow it.",
 }
 CONTROLS = {ACCEPT_ALL: "accept-all", REJECT_ALL: "reject-all"}
+# The consent history and the erasure receipt in words, not keys.
+KIND_TEXT = {
+    "grant": "Allowed",
+    "refuse": "Refused",
+    "withdraw": "Turned off (withdrawn)",
+    "expire": "Expired",
+}
+SOURCE_TEXT = {
+    "banner": "In the site's banner",
+    "privacy_center": "Here, in the privacy center",
+    "api": "On the site",
+    "gpc": "By your browser's Global Privacy Control signal",
+    "tcf": "In the site's consent tool (IAB TCF)",
+    "gpp": "In the site's US privacy choices (IAB GPP)",
+    "system": "Automatically: a permission lasts 13 months at most",
+}
+CONTROL_TEXT = {
+    "accept-all": "with Accept all",
+    "reject-all": "with Reject all",
+    "toggles": "purpose by purpose",
+    "toggle": "with its switch",
+    GPC_RECONSENT_CONTROL: "confirmed despite Global Privacy Control",
+}
+ERASED_TEXT = {
+    "signals": "What you did on the site recently (products viewed)",
+    "decision_history": "The history of what was personalized for you",
+    "preferences": "Your preferences",
+    "consent_state": "Your current choices",
+    "cached_state": "Everything cached about you",
+    "consent_events": "The record of your consent choices",
+    "assignments": "Your test groups",
+}
 
 
 def _optional_purposes() -> list[str]:
@@ -248,11 +280,30 @@ def preferences_save(request: HttpRequest) -> HttpResponse:
     return response
 
 
+def _history_row(event: ConsentEvent) -> dict[str, object]:
+    what = KIND_TEXT.get(event.kind) or ("Allowed" if event.granted else "Turned off")
+    how = SOURCE_TEXT.get(event.source, event.get_source_display())
+    if event.control in CONTROL_TEXT:
+        how = f"{how}, {CONTROL_TEXT[event.control]}"
+    return {"event": event, "what": what, "how": how}
+
+
 @require_GET
 def consent_history(request: HttpRequest) -> HttpResponse:
     subject = subject_for_request(request)
     events = consent_events_for(subject_id=subject.public_id) if subject else []
-    return render(request, "privacy/history.html", {"subject": subject, "events": events})
+    rows = [_history_row(event) for event in events]
+    return render(request, "privacy/history.html", {"subject": subject, "events": rows})
+
+
+def _receipt_lines(sections: dict[str, int]) -> list[str]:
+    """An erasure receipt's sections in words: "Your preferences: 1 item"."""
+    lines = []
+    for section, count in sections.items():
+        label = ERASED_TEXT.get(section) or section.replace("_", " ").capitalize()
+        amount = "nothing" if count == 0 else "1 item" if count == 1 else f"{count} items"
+        lines.append(f"{label}: {amount}")
+    return lines
 
 
 def _requested_language(request: HttpRequest) -> str:
@@ -300,10 +351,16 @@ def erase(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         return render(request, "privacy/erase.html", {**context, "form": form}, status=400)
     receipt = subject_erase(subject=subject)
+    kept = [line.lower() for line in _receipt_lines(receipt.kept)]
     response = render(
         request,
         "privacy/erased.html",
-        {**context, "receipt": receipt},
+        {
+            **context,
+            "receipt": receipt,
+            "erased_lines": _receipt_lines(receipt.erased),
+            "kept_lines": [line.replace(": ", " (") + ")" for line in kept],
+        },
         status=200 if receipt.complete else 503,
     )
     if receipt.complete:

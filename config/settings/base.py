@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "django.contrib.humanize",
     "corsheaders",
     "rest_framework",
     "drf_spectacular",
@@ -79,6 +80,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "consent.context_processors.site",
             ],
         },
     },
@@ -212,6 +214,8 @@ TACTFUL = {
     # another site needs None (with Secure) or the SDK's header token (see README).
     "SUBJECT_COOKIE_SAMESITE": env.str("TACTFUL_SUBJECT_COOKIE_SAMESITE", default="Lax"),
     "CONSENT_CACHE_SECONDS": env.int("TACTFUL_CONSENT_CACHE_SECONDS", default=300),
+    # The site the privacy center belongs to: its "Back to the site" link.
+    "SITE_URL": env.str("TACTFUL_SITE_URL", default="/"),
     # Grants lapse after this many days (13 months); refusals are remembered.
     "CONSENT_GRANT_DAYS": env.int("TACTFUL_CONSENT_GRANT_DAYS", default=395),
     # After an erasure, keep the consent events as unlinked proof (false: delete them too).

@@ -65,7 +65,9 @@ def test_express_example__campaign_visitor__server_renders_tactful_decisions(sho
 
     # Then the first paint shows free shipping, and the SDK gets the same decisions
     assert '<p id="shipping">Free shipping this week</p>' in html
-    boot = json.loads(re.search(r'id="tactful-bootstrap" type="application/json">(.*?)</script>', html).group(1))
+    found = re.search(r'id="tactful-bootstrap" type="application/json">(.*?)</script>', html)
+    assert found is not None
+    boot = json.loads(found.group(1))
     assert boot["decisions"]["free-shipping-banner"]["value"] is True
     assert boot["subjectToken"] is None
     # And the page loads the SDK from the installed package, served by the shop

@@ -202,7 +202,7 @@ banner.addEventListener("click", async (event) => {
   banner.hidden = true;
   consentStatus.textContent = grant ? "Saved: you accepted all purposes." : "Saved: you rejected all purposes.";
   // Back where the visitor was, or to the page's content when the banner came by itself.
-  (openedBy ?? document.getElementById("main")).focus();
+  (openedBy ?? document.getElementById("main")).focus({ preventScroll: true });
   openedBy = null;
 });
 
