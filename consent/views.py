@@ -221,7 +221,9 @@ def banner_choose(request: HttpRequest) -> HttpResponse:
     accept = form.cleaned_data["choice"] == "accept"
     with transaction.atomic():
         subject = subject_for_request(request) or subject_create()
-        consent_update(
+        if gpc_of(request):
+            consent_record_gpc(subject=subject)
+        snapshot = consent_update(
             subject=subject,
             purposes=dict.fromkeys(_optional_purposes(), accept),
             source=Source.BANNER,
@@ -233,7 +235,7 @@ def banner_choose(request: HttpRequest) -> HttpResponse:
     ):
         back = "/"
     response = redirect(back)
-    subject_cookie_set(response, subject.public_id)
+    subject_token_issue(response, subject.public_id, snapshot.version)
     return response
 
 

@@ -189,7 +189,8 @@ CORS_URLS_REGEX = r"^/(api/v1|ofrep/v1)/"
 # The subject cookie may ride along where the browser sends it (same site, or SameSite=None).
 CORS_ALLOW_CREDENTIALS = True
 CORS_ALLOW_HEADERS = (*default_headers, "x-tactful-subject", "if-none-match")
-CORS_EXPOSE_HEADERS = ("ETag", "Retry-After", "X-Request-ID")
+# A change of the subject answers its new token in X-Tactful-Subject (consent.tokens).
+CORS_EXPOSE_HEADERS = ("ETag", "Retry-After", "X-Request-ID", "X-Tactful-Subject")
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Tactful API",

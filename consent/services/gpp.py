@@ -10,7 +10,7 @@ from consent.selectors import ConsentSnapshot, consent_record_load, consent_snap
 from consent.services.consent import (
     _notice,
     _state_set,
-    consent_changed_announce,
+    consent_changed_commit,
     consent_record_gpc,
     events_append,
     subject_lock,
@@ -73,4 +73,4 @@ def consent_record_gpp(
             ):
                 _state_set(subject, purpose, state, granted=granted, source=Source.GPP, at=now)
         events_append(subject=subject, events=events)
-        return consent_changed_announce(subject=subject)
+        return consent_changed_commit(subject=subject, events=events)

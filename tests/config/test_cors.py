@@ -39,6 +39,20 @@ def test_cors__listed_origin_preflight__subject_header_and_credentials_allowed(s
     assert "PUT" in response["Access-Control-Allow-Methods"]
 
 
+def test_cors__listed_origin_consent_put__new_token_header_readable(shop_allowed, db):
+    # When a listed origin records a choice
+    response = Client().put(
+        "/api/v1/consent",
+        {"purposes": {"personalization": True}},
+        content_type="application/json",
+        headers={"Origin": SHOP},
+    )
+    # Then the page may read the subject's new token from the response header too
+    assert response.status_code == 200
+    assert response["X-Tactful-Subject"]
+    assert "X-Tactful-Subject" in response["Access-Control-Expose-Headers"]
+
+
 def test_cors__listed_origin_ofrep_bulk__etag_readable(shop_allowed, db):
     # When a listed origin evaluates every flag
     response = Client().post(

@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("consent", "0004_seed_notice_interests_groups"),
+        ("consent", "0006_chain_anchor"),
     ]
 
     operations = [
