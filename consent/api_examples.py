@@ -7,7 +7,7 @@ every one to the schema, and schemathesis sends the request examples.
 from drf_spectacular.utils import OpenApiExample
 
 _SUBJECT = "m0c2sfEqohX2IaDUQXX_NQ"
-_TOKEN = f"{_SUBJECT}:1xVexM:_S-gv8pyQh37CKd3ZhY-nmHwUMXqOf8q0-cF6DLyDK4"
+_TOKEN = f"{_SUBJECT}.1:1xVexM:_S-gv8pyQh37CKd3ZhY-nmHwUMXqOf8q0-cF6DLyDK4"
 _NOTICE_HASH = "dc2e86268e98cbf13d6368e94d527d81dc14757ff6bfd4e4dfdb1cc4e4075507"
 _GRANTED = {"necessary": True, "personalization": True, "measurement": True, "advertising": False}
 _AVAILABLE = {

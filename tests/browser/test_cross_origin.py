@@ -120,10 +120,9 @@ def test_sdk_on_another_site__header_token__live_personalization_and_server_boot
     expect(page.locator("#headline")).to_have_text("Gear for every day")
 
     # When the visitor accepts and looks at shoes three times
-    page.locator("#accept").click()
-    page.wait_for_function(
-        "() => document.cookie !== undefined && window.tactful.consent.current?.subject"
-    )
+    with page.expect_response("**/tactful-token") as kept:
+        page.locator("#accept").click()
+    assert kept.value.status == 204
     for _ in range(3):
         page.locator(".product").click()
     page.evaluate("window.tactful.flush()")

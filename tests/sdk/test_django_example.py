@@ -80,9 +80,9 @@ def test_django_example__tactful_unreachable__defaults_and_never_an_error(exampl
 
 def test_django_example__token_endpoint__keeps_the_token_first_party(example):
     factory = RequestFactory()
-    kept = example.tactful_token(factory.post("/tactful-token", "abc:1x:sig", content_type="text/plain"))
+    kept = example.tactful_token(factory.post("/tactful-token", "abc.2:1x:sig", content_type="text/plain"))
     assert kept.status_code == 204
-    assert kept.cookies[example.TOKEN_COOKIE].value == "abc:1x:sig"
+    assert kept.cookies[example.TOKEN_COOKIE].value == "abc.2:1x:sig"
     assert kept.cookies[example.TOKEN_COOKIE]["httponly"]
     refused = example.tactful_token(factory.post("/tactful-token", "<x>", content_type="text/plain"))
     assert refused.status_code == 400

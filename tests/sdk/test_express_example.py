@@ -75,12 +75,12 @@ def test_express_example__campaign_visitor__server_renders_tactful_decisions(sho
 
 
 def test_express_example__token_endpoint__first_party_cookie(shop):
-    request = urllib.request.Request(f"{shop}/tactful-token", data=b"abc:1x:sig", method="POST")
+    request = urllib.request.Request(f"{shop}/tactful-token", data=b"abc.2:1x:sig", method="POST")
     request.add_header("Content-Type", "text/plain")
     with urllib.request.urlopen(request) as response:
         assert response.status == 204
         cookie = response.headers["Set-Cookie"]
-    assert cookie.startswith("tactful_token=abc%3A1x%3Asig") and "HttpOnly" in cookie
+    assert cookie.startswith("tactful_token=abc.2%3A1x%3Asig") and "HttpOnly" in cookie
     bad = urllib.request.Request(f"{shop}/tactful-token", data=b"<x>", method="POST")
     bad.add_header("Content-Type", "text/plain")
     with pytest.raises(urllib.error.HTTPError) as refused:

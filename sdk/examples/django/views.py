@@ -31,7 +31,7 @@ DEFAULTS: dict[str, Any] = {
     "free-shipping-banner": False,
 }
 TIMEOUT_SECONDS = 0.3
-_TOKEN = re.compile(r"[\w:-]{1,200}")
+_TOKEN = re.compile(r"[\w.:-]{1,300}")
 
 
 def _ask(request: HttpRequest, method: str, path: str, body: Any = None) -> Any:

@@ -116,7 +116,7 @@ app.get("/", async (request, response) => {
 // The token is Tactful's signed, opaque subject token; this site only keeps it for the visitor.
 app.post("/tactful-token", express.text({ limit: "1kb" }), (request, response) => {
   const token = typeof request.body === "string" ? request.body.trim() : "";
-  if (!/^[\w:-]{1,200}$/.test(token)) {
+  if (!/^[\w.:-]{1,300}$/.test(token)) {
     response.status(400).send("Not a subject token.");
     return;
   }
