@@ -6,6 +6,8 @@ every one to the schema, and schemathesis sends the request examples.
 
 from drf_spectacular.utils import OpenApiExample
 
+from config.api import error_example
+
 _SUBJECT = "m0c2sfEqohX2IaDUQXX_NQ"
 _TOKEN = f"{_SUBJECT}.1:1xVexM:_S-gv8pyQh37CKd3ZhY-nmHwUMXqOf8q0-cF6DLyDK4"
 _NOTICE_HASH = "dc2e86268e98cbf13d6368e94d527d81dc14757ff6bfd4e4dfdb1cc4e4075507"
@@ -21,13 +23,6 @@ _AVAILABLE = {
         ],
     }
 }
-
-
-def _error(name: str, status: str, code: str, message: str, **details: object) -> OpenApiExample:
-    body: dict[str, object] = {"code": code, "message": message}
-    if details:
-        body["details"] = details
-    return OpenApiExample(name, value={"error": body}, response_only=True, status_codes=[status])
 
 
 CONSENT_GET_EXAMPLES = [
@@ -104,7 +99,7 @@ CONSENT_PUT_EXAMPLES = [
         response_only=True,
         status_codes=["200"],
     ),
-    _error(
+    error_example(
         "A misspelt purpose",
         "400",
         "unknown_purpose",
@@ -112,7 +107,7 @@ CONSENT_PUT_EXAMPLES = [
         unknown=["personalisation"],
         known=["advertising", "measurement", "necessary", "personalization"],
     ),
-    _error(
+    error_example(
         "The database is down",
         "503",
         "service_unavailable",
@@ -148,7 +143,7 @@ PREFERENCES_PUT_EXAMPLES = [
         response_only=True,
         status_codes=["200"],
     ),
-    _error(
+    error_example(
         "A key outside the registry",
         "400",
         "unknown_preference",
@@ -156,7 +151,7 @@ PREFERENCES_PUT_EXAMPLES = [
         unknown=["shoe_size"],
         known=["interests"],
     ),
-    _error(
+    error_example(
         "Personalization is not granted",
         "409",
         "consent_required",
@@ -164,6 +159,10 @@ PREFERENCES_PUT_EXAMPLES = [
         purpose="personalization",
     ),
 ]
+
+_NO_SUBJECT = error_example(
+    "No subject token", "404", "no_subject", "No valid subject token: this client has no data here."
+)
 
 SUBJECT_EXPORT_EXAMPLES = [
     OpenApiExample(
@@ -236,12 +235,7 @@ SUBJECT_EXPORT_EXAMPLES = [
         response_only=True,
         status_codes=["200"],
     ),
-    _error(
-        "No subject token",
-        "404",
-        "no_subject",
-        "No valid subject token: this client has no data here.",
-    ),
+    _NO_SUBJECT,
     _DATABASE_DOWN,
 ]
 
@@ -265,13 +259,8 @@ SUBJECT_ERASE_EXAMPLES = [
         response_only=True,
         status_codes=["200"],
     ),
-    _error(
-        "No subject token",
-        "404",
-        "no_subject",
-        "No valid subject token: this client has no data here.",
-    ),
-    _error(
+    _NO_SUBJECT,
+    error_example(
         "A part could not be erased: nothing else was",
         "503",
         "erasure_incomplete",

@@ -169,19 +169,34 @@ def consent_choose(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         return _center(request, status=400, consent_form=form)
     action = form.cleaned_data["action"]
+    response = _choose(
+        request,
+        redirect("privacy-center"),
+        purposes=form.choices(),
+        source=Source.PRIVACY_CENTER,
+        control=CONTROLS.get(action, "toggles"),
+    )
+    messages.success(request, "Your choices are saved. They apply from the next page you see.")
+    return response
+
+
+def _choose(
+    request: HttpRequest,
+    response: HttpResponse,
+    *,
+    purposes: dict[str, bool],
+    source: Source,
+    control: str,
+) -> HttpResponse:
+    """Record a visitor's choice made on a page (GPC first), and give them their new token."""
     # One transaction: a choice that fails leaves no subject behind either.
     with transaction.atomic():
         subject = subject_for_request(request) or subject_create()
         if gpc_of(request):
             consent_record_gpc(subject=subject)
         snapshot = consent_update(
-            subject=subject,
-            purposes=form.choices(),
-            source=Source.PRIVACY_CENTER,
-            control=CONTROLS.get(action, "toggles"),
+            subject=subject, purposes=purposes, source=source, control=control
         )
-    messages.success(request, "Your choices are saved. They apply from the next page you see.")
-    response = redirect("privacy-center")
     subject_token_issue(response, subject.public_id, snapshot.version)
     return response
 
@@ -219,24 +234,18 @@ def banner_choose(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         return _plain("Choose Accept all or Reject all.", status=400)
     accept = form.cleaned_data["choice"] == "accept"
-    with transaction.atomic():
-        subject = subject_for_request(request) or subject_create()
-        if gpc_of(request):
-            consent_record_gpc(subject=subject)
-        snapshot = consent_update(
-            subject=subject,
-            purposes=dict.fromkeys(_optional_purposes(), accept),
-            source=Source.BANNER,
-            control="accept-all" if accept else "reject-all",
-        )
     back = form.cleaned_data["next"]
     if not url_has_allowed_host_and_scheme(
         back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         back = "/"
-    response = redirect(back)
-    subject_token_issue(response, subject.public_id, snapshot.version)
-    return response
+    return _choose(
+        request,
+        redirect(back),
+        purposes=dict.fromkeys(_optional_purposes(), accept),
+        source=Source.BANNER,
+        control="accept-all" if accept else "reject-all",
+    )
 
 
 @require_POST

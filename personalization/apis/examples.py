@@ -6,6 +6,8 @@ every one to the schema, and schemathesis sends the request examples.
 
 from drf_spectacular.utils import OpenApiExample
 
+from config.api import error_example
+
 _MOBILE_HERO = {
     "theme": "mobile",
     "headline": "Shop on the go",
@@ -20,13 +22,6 @@ _MOBILE_EXPLANATION = {
     "namespaces": ["context"],
     "attributes": {"context.device": "mobile"},
 }
-
-
-def _error(name: str, status: str, code: str, message: str, **details: object) -> OpenApiExample:
-    body: dict[str, object] = {"code": code, "message": message}
-    if details:
-        body["details"] = details
-    return OpenApiExample(name, value={"error": body}, response_only=True, status_codes=[status])
 
 
 DECIDE_EXAMPLES = [
@@ -83,7 +78,7 @@ DECIDE_EXAMPLES = [
         response_only=True,
         status_codes=["200"],
     ),
-    _error(
+    error_example(
         "A placement the revision does not have",
         "400",
         "unknown_placement",
@@ -128,20 +123,20 @@ EVENTS_EXAMPLES = [
         response_only=True,
         status_codes=["202"],
     ),
-    _error(
+    error_example(
         "Not a list of events",
         "400",
         "invalid",
         "The request is not valid.",
         events=['Expected a list of items but got type "str".'],
     ),
-    _error(
+    error_example(
         "Too many requests",
         "429",
         "throttled",
         "Request was throttled. Expected available in 42 seconds.",
     ),
-    _error(
+    error_example(
         "The signal store is down",
         "503",
         "signals_unavailable",

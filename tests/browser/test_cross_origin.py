@@ -4,6 +4,7 @@ Tactful runs on http://127.0.0.1:A; the storefronts on http://localhost:B — an
 another site, so Tactful's cookie cannot be used there and CORS decides what the page may do.
 """
 
+import contextlib
 import functools
 import json
 import os
@@ -64,22 +65,17 @@ def _wait_for(url: str, process: subprocess.Popen[bytes] | None = None) -> None:
     raise RuntimeError(f"{url} did not answer within {SERVER_START_SECONDS} s.")
 
 
-@pytest.fixture
-def sdk_shop(seeded_database: Path, tmp_path: Path) -> Iterator[tuple[str, LiveServer]]:
-    """The Express example storefront on localhost:B, and Tactful on 127.0.0.1:A allowing it."""
+@contextlib.contextmanager
+def _shop(seeded_database: Path, tmp_path: Path, allowed: str | None = None) -> Iterator[str]:
+    """The Express example storefront on localhost:B, and Tactful on 127.0.0.1:A allowing
+    `allowed` (default: the storefront's origin). The storefront's URL."""
     if NODE is None:
-        pytest.fail(
-            "Node.js is needed for the storefront example (make sdk installs its packages)."
-        )
+        pytest.fail("Node.js is needed for the storefront example (make sdk installs the rest).")
     port = _free_port()
-    tactful = _tactful(seeded_database, tmp_path, f"http://localhost:{port}")
+    tactful = _tactful(seeded_database, tmp_path, allowed or f"http://localhost:{port}")
     tactful.start()
-    env = {
-        **os.environ,
-        "TACTFUL_URL": tactful.url,
-        "PORT": str(port),
-        "TACTFUL_TIMEOUT_MS": "10000",
-    }
+    env = {**os.environ, "TACTFUL_URL": tactful.url, "PORT": str(port)}
+    env["TACTFUL_TIMEOUT_MS"] = "10000"  # a fresh server answers its first requests slowly
     shop = subprocess.Popen(
         [NODE, str(SDK / "examples" / "express" / "server.mjs")],
         cwd=SDK,
@@ -89,7 +85,7 @@ def sdk_shop(seeded_database: Path, tmp_path: Path) -> Iterator[tuple[str, LiveS
     )
     try:
         _wait_for(f"http://127.0.0.1:{port}/", shop)
-        yield f"http://localhost:{port}", tactful
+        yield f"http://localhost:{port}"
     finally:
         shop.terminate()
         shop.wait(timeout=10)
@@ -107,9 +103,13 @@ def shopper(browser: Browser) -> Iterator[BrowserContext]:
 
 
 def test_sdk_on_another_site__header_token__live_personalization_and_server_bootstrap(
-    sdk_shop, shopper
+    seeded_database, tmp_path, shopper
 ):
-    shop_url, _ = sdk_shop
+    with _shop(seeded_database, tmp_path) as shop_url:
+        _header_token_journey(shop_url, shopper)
+
+
+def _header_token_journey(shop_url: str, shopper: BrowserContext) -> None:
     errors: list[str] = []
     page = shopper.new_page()
     page.on("pageerror", lambda error: errors.append(str(error)))
@@ -154,31 +154,15 @@ def test_sdk_on_an_unlisted_site__refused_by_cors_and_the_socket__page_keeps_its
     seeded_database, tmp_path, shopper
 ):
     # Given Tactful allowing some other origin only, and the shop on localhost:B
-    port = _free_port()
-    tactful = _tactful(seeded_database, tmp_path, "https://elsewhere.example")
-    tactful.start()
-    env = {**os.environ, "TACTFUL_URL": tactful.url, "PORT": str(port)}
-    shop = subprocess.Popen(
-        [NODE or "node", str(SDK / "examples" / "express" / "server.mjs")],
-        cwd=SDK,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        _wait_for(f"http://127.0.0.1:{port}/", shop)
+    with _shop(seeded_database, tmp_path, allowed="https://elsewhere.example") as shop_url:
         page = shopper.new_page()
-        page.goto(f"http://localhost:{port}/")
+        page.goto(shop_url + "/")
         # Then nothing from Tactful reaches the page, which keeps what its server rendered
         expect(page.locator("#state")).to_have_text(re.compile("^(default|degraded)$"))
         accepted = page.evaluate("window.tactful.consent.set({ personalization: true })")
         assert accepted["ok"] is False
         assert accepted["consent"]["subject"] is None
         expect(page.locator("#headline")).to_have_text("Gear for every day")
-    finally:
-        shop.terminate()
-        shop.wait(timeout=10)
-        tactful.stop()
 
 
 class _QuietHandler(SimpleHTTPRequestHandler):
