@@ -1,7 +1,7 @@
 """Request and response examples of the consent, preference and subject APIs, for the API docs.
 
 Taken from real answers of the demo storefront; `tests/contract/test_schema_examples.py` holds
-every one to the schema, and schemathesis sends the request examples.
+every one to the schema.
 """
 
 from drf_spectacular.utils import OpenApiExample
