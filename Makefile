@@ -12,7 +12,8 @@ PYTHON ?= $(shell for p in python3.13 python3.12 python3 python; do \
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-# The TypeScript SDK: built with tsc into a static folder Django serves (git-ignored).
+# The TypeScript SDK: an npm package (sdk/dist, esbuild + tsc), copied into a static folder
+# Django serves (git-ignored).
 SDK := sdk
 SDK_BUILD := personalization/static/tactful/index.js
 NPM ?= npm
@@ -47,7 +48,7 @@ $(SDK)/node_modules/.installed: $(SDK)/package.json $(SDK)/package-lock.json
 
 $(SDK_BUILD): $(SDK)/node_modules/.installed $(wildcard $(SDK)/src/*.ts) $(SDK)/tsconfig.json $(SDK)/tsconfig.build.json
 	@$(NEED_NODE)
-	cd $(SDK) && $(NPM) run --silent build
+	cd $(SDK) && $(NPM) run --silent build:django
 	@touch $@
 
 sdk: $(SDK_BUILD)
@@ -111,5 +112,5 @@ bench: venv edge
 
 clean:
 	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache .hypothesis \
-		$(SDK)/node_modules $(SDK)/build personalization/static/tactful artifacts \
+		$(SDK)/node_modules $(SDK)/build $(SDK)/dist personalization/static/tactful artifacts \
 		$(EDGE)/node_modules $(EDGE)/dist $(EDGE)/build

@@ -7,7 +7,7 @@ import orjson
 from django.conf import settings
 from django.db import DatabaseError
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
-from drf_spectacular.utils import Direction, OpenApiResponse, inline_serializer
+from drf_spectacular.utils import Direction, OpenApiExample, OpenApiResponse, inline_serializer
 from rest_framework import exceptions, serializers, status
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.parsers import BaseParser
@@ -167,6 +167,15 @@ BODY_ERRORS = {
         description="The body is not application/json (unsupported_media_type).",
     ),
 }
+
+
+def error_example(
+    name: str, status: str, code: str, message: str, **details: Any
+) -> OpenApiExample:
+    """An error answer in the one error shape, for the API docs."""
+    return OpenApiExample(
+        name, value=error_body(code, message, details), response_only=True, status_codes=[status]
+    )
 
 
 def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:

@@ -2,8 +2,9 @@
 
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView
 
+from config.docs import RedocDocsView, SwaggerDocsView
 from config.health import healthz_view, readyz_view
 from config.metrics import metrics_view
 
@@ -13,7 +14,8 @@ urlpatterns = [
     path("metrics", metrics_view, name="metrics"),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("api/docs/", SwaggerDocsView.as_view(url_name="schema"), name="api-docs"),
+    path("api/redoc/", RedocDocsView.as_view(url_name="schema"), name="api-redoc"),
     path("", include("consent.urls")),
     path("", include("personalization.urls")),
 ]

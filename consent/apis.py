@@ -14,7 +14,16 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.api import BODY_ERRORS, ERROR_SCHEMA, error_body
+from consent.api_examples import (
+    CONSENT_GET_EXAMPLES,
+    CONSENT_PUT_EXAMPLES,
+    PREFERENCES_GET_EXAMPLES,
+    PREFERENCES_PUT_EXAMPLES,
+    SUBJECT_ERASE_EXAMPLES,
+    SUBJECT_EXPORT_EXAMPLES,
+)
 from consent.exceptions import ConsentRequired, NoSubject
+from consent.gpp import gpp_string_decode
 from consent.models import Subject
 from consent.selectors import (
     GPC_HEADER,
@@ -36,6 +45,7 @@ from consent.serializers import (
 from consent.services import (
     consent_for_request,
     consent_record_gpc,
+    consent_record_gpp,
     consent_record_tcf,
     consent_update,
     gpc_of,
@@ -112,6 +122,7 @@ class ConsentApi(SubjectApi):
     @extend_schema(
         tags=["consent"],
         summary="The consent that applies to this request",
+        examples=CONSENT_GET_EXAMPLES,
         parameters=[*_SUBJECT_PARAMETERS, _GPC_PARAMETER],
         responses={200: ConsentStateSerializer},
     )
@@ -120,16 +131,17 @@ class ConsentApi(SubjectApi):
 
     @extend_schema(
         tags=["consent"],
-        summary="Grant, refuse or withdraw purposes; pass on a host CMP's TC string",
+        summary="Grant, refuse or withdraw purposes; pass on a host CMP's TC or GPP string",
+        examples=CONSENT_PUT_EXAMPLES,
         description=(
             "Creates the subject on its first choice and sets the subject cookie. Purposes left "
             "out keep their state; choosing what is already in force records nothing. A TC "
-            "string is decoded, stored verbatim and mapped to Tactful's purposes; the visitor's "
-            "own choices in the same body or earlier take precedence over it. With `Sec-GPC: 1` "
-            "the signal is recorded first, and an advertising grant made here does not outrank "
-            "it (only an explicit re-consent in the privacy center does). Every answer carries a "
-            "new subject token (cookie, `X-Tactful-Subject` header and `token`): requests that "
-            "present it never see a consent older than this answer."
+            "or GPP string is decoded, stored verbatim and mapped to Tactful's purposes; the "
+            "visitor's own choices in the same body or earlier take precedence over it. With "
+            "`Sec-GPC: 1` the signal is recorded first, and an advertising grant made here does "
+            "not outrank it (only an explicit re-consent in the privacy center does). Every "
+            "answer carries a new subject token (cookie, `X-Tactful-Subject` header and "
+            "`token`): requests that present it never see a consent older than this answer."
         ),
         parameters=[*_SUBJECT_PARAMETERS, _GPC_PARAMETER],
         request=ConsentUpdateSerializer,
@@ -138,7 +150,7 @@ class ConsentApi(SubjectApi):
             400: OpenApiResponse(
                 ERROR_SCHEMA,
                 description="Malformed body, unknown purpose or notice version, an undecodable "
-                "TC string, or refusal of an always-on purpose; nothing is written.",
+                "TC or GPP string, or refusal of an always-on purpose; nothing is written.",
             ),
             **BODY_ERRORS,
             429: OpenApiResponse(
@@ -154,6 +166,7 @@ class ConsentApi(SubjectApi):
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         decoded = tc_string_decode(data["tc_string"]) if "tc_string" in data else None
+        decoded_gpp = gpp_string_decode(data["gpp_string"]) if "gpp_string" in data else None
         # One transaction: a choice that fails validation leaves no subject behind either.
         with transaction.atomic():
             subject = subject_for_change(request)
@@ -165,6 +178,14 @@ class ConsentApi(SubjectApi):
                     subject=subject,
                     tc_string=data["tc_string"],
                     decoded=decoded,
+                    notice_version=data.get("notice_version"),
+                )
+            if decoded_gpp is not None:
+                snapshot = consent_record_gpp(
+                    subject=subject,
+                    gpp_string=data["gpp_string"],
+                    decoded=decoded_gpp,
+                    applicable=data.get("gpp_sid"),
                     notice_version=data.get("notice_version"),
                 )
             if "purposes" in data:
@@ -197,6 +218,7 @@ class PreferencesApi(SubjectApi):
     @extend_schema(
         tags=["preferences"],
         summary="The visitor's explicit preferences and the allowed values",
+        examples=PREFERENCES_GET_EXAMPLES,
         parameters=_SUBJECT_PARAMETERS,
         responses={200: PreferencesSerializer, 503: _UNAVAILABLE},
     )
@@ -208,6 +230,7 @@ class PreferencesApi(SubjectApi):
     @extend_schema(
         tags=["preferences"],
         summary="Set explicit preferences (used only while personalization is granted)",
+        examples=PREFERENCES_PUT_EXAMPLES,
         description=(
             "Keys given replace their values, an empty list clears a key, other keys keep "
             "theirs. The change takes effect on the very next decision and is pushed to open "
@@ -252,6 +275,7 @@ class SubjectExportApi(SubjectApi):
     @extend_schema(
         tags=["subject"],
         summary="Everything held about this subject (GDPR Art. 15 and 20)",
+        examples=SUBJECT_EXPORT_EXAMPLES,
         parameters=_SUBJECT_PARAMETERS,
         responses={200: SubjectExportSerializer, 404: _NO_SUBJECT, 503: _UNAVAILABLE},
     )
@@ -265,6 +289,7 @@ class SubjectEraseApi(SubjectApi):
     @extend_schema(
         tags=["subject"],
         summary="Erase everything held about this subject (GDPR Art. 17)",
+        examples=SUBJECT_ERASE_EXAMPLES,
         description=(
             "Erases signals, preferences, decision history, assignments, cached state and open "
             "sessions, and clears the subject cookie. Consent events are kept as pseudonymous "

@@ -69,3 +69,9 @@ class NoSubject(ConsentError):
 
     code = "no_subject"
     status_code = 404
+
+
+class InvalidGppString(ConsentError):
+    """A GPP string that cannot be decoded (header, or a section Tactful reads)."""
+
+    code = "invalid_gpp_string"

@@ -7,6 +7,7 @@ segment read, with the visitor's own values.
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from consent.selectors.preferences import PreferenceSpec
@@ -44,6 +45,11 @@ class DecisionExplanation:
     segment: str | None
     reasons: tuple[str, ...]
     purposes: tuple[str, ...]
+    # As people read them: names where the exporting app gives them (keys otherwise), a time.
+    placement_name: str = ""
+    variant_name: str = ""
+    segment_name: str | None = None
+    at_time: datetime | None = None
 
 
 def _words(value: Any) -> str:
@@ -106,11 +112,26 @@ def decision_explain(
         reasons.append(
             f"Because you are in the audience “{segment}”" if segment else "Shown to every visitor"
         )
+    placement = str(item.get("placement", ""))
+    variant = str(item.get("variant") or "default")
+    segment = str(item["segment"]) if item.get("segment") else None
     return DecisionExplanation(
         at=str(item.get("at", "")),
-        placement=str(item.get("placement", "")),
-        variant=str(item.get("variant") or "default"),
-        segment=str(item["segment"]) if item.get("segment") else None,
+        placement=placement,
+        variant=variant,
+        segment=segment,
         reasons=tuple(reasons),
         purposes=tuple(purpose_names.get(p, p) for p in item.get("purposes") or ()),
+        placement_name=str(item.get("placement_name") or placement),
+        variant_name=str(item.get("variant_name") or variant),
+        segment_name=str(item.get("segment_name") or segment) if segment else None,
+        at_time=_moment(item.get("at")),
     )
+
+
+def _moment(value: Any) -> datetime | None:
+    try:
+        moment = datetime.fromisoformat(str(value))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo is not None else None

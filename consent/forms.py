@@ -37,6 +37,13 @@ class ConsentChoiceForm(forms.Form):
         }
 
 
+class BannerChoiceForm(forms.Form):
+    """A page's consent banner without JavaScript: Accept all or Reject all, then back."""
+
+    choice = forms.ChoiceField(choices=[("accept", "Accept all"), ("reject", "Reject all")])
+    next = forms.CharField(required=False, max_length=2000)
+
+
 class GpcReconsentForm(forms.Form):
     """Advertising again despite Global Privacy Control: explicit, and told of the conflict."""
 

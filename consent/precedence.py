@@ -8,15 +8,17 @@ From strongest to weakest:
    outranks it (California 11 CCR §7025(c)(3)).
 3. The visitor's own latest choice in Tactful (banner, privacy center, consent API), unless the
    grant has lapsed (`CONSENT_GRANT_DAYS`) or a newer notice version asks that purpose again.
-4. A TC string from the host's CMP, for purposes the visitor has not chosen in Tactful: a
-   Tactful purpose is granted only if every TCF purpose it maps to has consent.
+4. A TC string or a GPP string from the host's CMP, for purposes the visitor has not chosen in
+   Tactful: a Tactful purpose is granted only if every TCF purpose it maps to has consent; a GPP
+   string's US sections refuse advertising on an opt-out (or their GPC bit) and grant it only
+   when none was made (`consent.gpp`). The later string of the two decides.
 5. Otherwise not granted (deny by default, in every region).
 """
 
 from dataclasses import dataclass
 from enum import StrEnum
 
-from consent.models import OWN_SOURCES, Source
+from consent.models import CMP_SOURCES, OWN_SOURCES, Source
 
 # The privacy center's control for an advertising grant made while GPC is honoured.
 GPC_RECONSENT_CONTROL = "gpc-reconsent"
@@ -29,10 +31,18 @@ class Basis(StrEnum):
     GPC = "gpc"
     CHOICE = "choice"
     TCF = "tcf"
+    GPP = "gpp"
     EXPIRED = "expired"
     RECONSENT = "reconsent"
     DEFAULT = "default"
 
+
+# A purpose decided by a signal rather than a choice says which signal.
+_SIGNAL_BASIS: dict[str, Basis] = {
+    Source.TCF: Basis.TCF,
+    Source.GPP: Basis.GPP,
+    Source.GPC: Basis.GPC,
+}
 
 # A purpose in one of these states should be asked about (again).
 ASK = frozenset({Basis.DEFAULT, Basis.EXPIRED, Basis.RECONSENT})
@@ -74,9 +84,7 @@ def _choice_state(
         return False, Basis.DEFAULT
     if choice.source == Source.SYSTEM:
         return False, Basis.EXPIRED
-    basis = Basis.TCF if choice.source == Source.TCF else Basis.CHOICE
-    if choice.source == Source.GPC:
-        basis = Basis.GPC
+    basis = _SIGNAL_BASIS.get(choice.source, Basis.CHOICE)
     if not choice.granted:
         return False, basis
     if choice.expires is not None and choice.expires <= now:
@@ -87,5 +95,5 @@ def _choice_state(
 
 
 def event_replaces_state(*, state_source: str | None, event_source: str) -> bool:
-    """Whether a new event changes the projection: a TC string never overrides an own choice."""
-    return not (event_source == Source.TCF and state_source in OWN_SOURCES)
+    """Whether a new event changes the projection: a CMP's string never overrides an own choice."""
+    return not (event_source in CMP_SOURCES and state_source in OWN_SOURCES)

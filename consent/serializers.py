@@ -8,12 +8,16 @@ from drf_spectacular.utils import Direction, extend_schema_field
 from rest_framework import serializers
 
 from config.api import RegistryFieldSchema, StrictCharField, StrictIntegerField
+from consent.gpp import MAX_LENGTH as GPP_MAX_LENGTH
 from consent.models import Source
 from consent.selectors import notices_published, preference_specs, purpose_list
 from consent.tcf import MAX_LENGTH
 
 # A custom OpenAPI format: a string that `consent.tcf.tc_string_decode` decodes.
 TC_STRING_FORMAT = "iab-tcf-v2-tc-string"
+# Likewise a string that `consent.gpp.gpp_string_decode` decodes.
+GPP_STRING_FORMAT = "iab-gpp-string"
+GPP_SECTION_IDS = 32
 PREFERENCE_MAX_VALUES = 50
 PREFERENCE_VALUE_LENGTH = 50
 
@@ -65,6 +69,16 @@ class TcStringField(StrictCharField):
         super().__init__(max_length=MAX_LENGTH, **kwargs)
 
 
+@extend_schema_field(
+    {"type": "string", "format": GPP_STRING_FORMAT, "minLength": 1, "maxLength": GPP_MAX_LENGTH}
+)
+class GppStringField(StrictCharField):
+    """An IAB GPP string: whether it decodes is the format's business, not a pattern's."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(max_length=GPP_MAX_LENGTH, **kwargs)
+
+
 class NoticeVersionField(StrictIntegerField):
     """The version of a published notice."""
 
@@ -94,6 +108,20 @@ class ConsentUpdateSerializer(serializers.Serializer[Any]):
         help_text="An IAB TCF v2 TC string from the host's CMP, stored verbatim. The visitor's "
         "own choices in Tactful take precedence over it.",
     )
+    gpp_string = GppStringField(
+        required=False,
+        help_text="An IAB GPP string from the host's CMP, stored verbatim. Its US sections "
+        "(usnat, usca, usva, usco, usct, uspv1) refuse advertising on an opt-out or GPC, grant "
+        "it when no opt-out was made; the visitor's own choices take precedence over it.",
+    )
+    gpp_sid = serializers.ListField(
+        child=StrictIntegerField(min_value=1, max_value=63),
+        required=False,
+        min_length=1,
+        max_length=GPP_SECTION_IDS,
+        help_text="The GPP sections that apply to this visitor (the CMP's applicableSections); "
+        "default: every section of the string Tactful reads.",
+    )
     notice_version = NoticeVersionField(
         required=False,
         help_text="The notice version shown to the visitor; default: the one in force.",
@@ -111,19 +139,29 @@ class ConsentUpdateSerializer(serializers.Serializer[Any]):
     )
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        if "purposes" not in attrs and "tc_string" not in attrs:
+        if not {"purposes", "tc_string", "gpp_string"} & set(attrs):
             raise serializers.ValidationError({"purposes": "This field is required."})
+        if "gpp_sid" in attrs and "gpp_string" not in attrs:
+            raise serializers.ValidationError({"gpp_sid": "Only with a gpp_string."})
         return attrs
 
 
 class ConsentUpdateSchema(OpenApiSerializerExtension):
-    """Says what `ConsentUpdateSerializer.validate` checks: purposes, a TC string, or both."""
+    """Says what `ConsentUpdateSerializer.validate` checks: purposes, a TC or GPP string."""
 
     target_class = ConsentUpdateSerializer
 
     def map_serializer(self, auto_schema: Any, direction: Direction) -> dict[str, Any]:
         schema = auto_schema._map_serializer(self.target, direction, bypass_extensions=True)
-        return schema | {"anyOf": [{"required": ["purposes"]}, {"required": ["tc_string"]}]}
+        return schema | {
+            "anyOf": [
+                {"required": ["purposes"]},
+                {"required": ["tc_string"]},
+                {"required": ["gpp_string"]},
+            ],
+            # gpp_sid only with gpp_string (OpenAPI 3.0 has no dependentRequired).
+            "not": {"allOf": [{"required": ["gpp_sid"]}, {"not": {"required": ["gpp_string"]}}]},
+        }
 
 
 class ConsentStateSerializer(serializers.Serializer[Any]):
@@ -136,7 +174,7 @@ class ConsentStateSerializer(serializers.Serializer[Any]):
     gpc = serializers.BooleanField(help_text="A Global Privacy Control signal is honoured.")
     basis = serializers.DictField(
         child=serializers.CharField(),
-        help_text="Purpose key → what decided it: always_on, gpc, choice, tcf, expired, "
+        help_text="Purpose key → what decided it: always_on, gpc, choice, tcf, gpp, expired, "
         "reconsent or default (see the precedence in README).",
     )
     ask = serializers.ListField(
@@ -232,8 +270,10 @@ class ExportEventSerializer(serializers.Serializer[Any]):
     granted = serializers.BooleanField()
     source = serializers.ChoiceField(choices=Source.values)  # type: ignore[assignment]
     control = serializers.CharField()
-    raw_signal = serializers.CharField(allow_null=True, help_text="Sec-GPC or a TC string.")
-    signal = serializers.JSONField(allow_null=True, help_text="The TC string decoded.")
+    raw_signal = serializers.CharField(
+        allow_null=True, help_text="Sec-GPC, a TC string or a GPP string."
+    )
+    signal = serializers.JSONField(allow_null=True, help_text="The TC or GPP string decoded.")
     notice = ExportNoticeSerializer(allow_null=True)
     hash = serializers.CharField()
 

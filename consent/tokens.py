@@ -6,6 +6,7 @@ record is stale (see `consent.selectors.state`). Every consent write answers wit
 """
 
 from dataclasses import dataclass
+from typing import Literal, cast
 
 from django.conf import settings
 from django.core import signing
@@ -58,6 +59,11 @@ def subject_token_from_request(request: HttpRequest | Request) -> SubjectToken |
     )
 
 
+def _samesite() -> Literal["Lax", "Strict", "None"]:
+    # The settings refuse any other value (config/settings/base.py).
+    return cast(Literal["Lax", "Strict", "None"], settings.TACTFUL["SUBJECT_COOKIE_SAMESITE"])
+
+
 def subject_id_from_request(request: HttpRequest | Request) -> str | None:
     token = subject_token_from_request(request)
     return token.public_id if token is not None else None
@@ -73,7 +79,7 @@ def subject_token_issue(response: HttpResponseBase, public_id: str, version: int
         token,
         max_age=_max_age(),
         httponly=True,
-        samesite="Lax",
+        samesite=_samesite(),
         secure=bool(settings.TACTFUL["SUBJECT_COOKIE_SECURE"]),
     )
     return token
@@ -81,4 +87,4 @@ def subject_token_issue(response: HttpResponseBase, public_id: str, version: int
 
 def subject_cookie_clear(response: HttpResponseBase) -> None:
     """Remove the subject cookie: after an erasure the browser is a new, anonymous visitor."""
-    response.delete_cookie(SUBJECT_COOKIE, samesite="Lax")
+    response.delete_cookie(SUBJECT_COOKIE, samesite=_samesite())

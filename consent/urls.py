@@ -12,6 +12,7 @@ urlpatterns = [
     path("api/v1/subject", SubjectEraseApi.as_view(), name="subject"),
     path("privacy/", views.privacy_center, name="privacy-center"),
     path("privacy/consent", views.consent_choose, name="privacy-consent"),
+    path("privacy/banner", views.banner_choose, name="privacy-banner"),
     path("privacy/gpc-reconsent", views.gpc_reconsent, name="privacy-gpc-reconsent"),
     path("privacy/preferences", views.preferences_save, name="privacy-preferences"),
     path("privacy/history", views.consent_history, name="privacy-history"),

@@ -8,6 +8,8 @@ from django.contrib import messages
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 from rest_framework.exceptions import Throttled
 
@@ -17,12 +19,13 @@ from consent.explain import decision_explain
 from consent.forms import (
     ACCEPT_ALL,
     REJECT_ALL,
+    BannerChoiceForm,
     ConsentChoiceForm,
     EraseForm,
     GpcReconsentForm,
     PreferencesForm,
 )
-from consent.models import ADVERTISING, PERSONALIZATION, Source
+from consent.models import ADVERTISING, PERSONALIZATION, ConsentEvent, Source
 from consent.precedence import GPC_RECONSENT_CONTROL
 from consent.selectors import (
     ConsentSnapshot,
@@ -57,6 +60,7 @@ BASIS_TEXT = {
     "always_on": "Always on: the site needs it, and it remembers your choices.",
     "choice": "As you chose.",
     "tcf": "As you chose in this site's consent banner (IAB TCF).",
+    "gpp": "As you chose in this site's US privacy choices (IAB GPP).",
     "gpc": "Off, because your browser sends the Global Privacy Control signal.",
     "expired": "Your permission expired. Please choose again.",
     "reconsent": "We changed how we use data for this. Please choose again.",
@@ -64,6 +68,39 @@ BASIS_TEXT = {
 }
 CONTROLS = {ACCEPT_ALL: "accept-all", REJECT_ALL: "reject-all"}
 MEASUREMENT_WINDOW_MAX = 7 * 24 * 3600
+# The consent history and the erasure receipt in words, not keys.
+KIND_TEXT = {
+    "grant": "Allowed",
+    "refuse": "Refused",
+    "withdraw": "Turned off (withdrawn)",
+    "expire": "Expired",
+}
+SOURCE_TEXT = {
+    "banner": "In the site's banner",
+    "privacy_center": "Here, in the privacy center",
+    "api": "On the site",
+    "gpc": "By your browser's Global Privacy Control signal",
+    "tcf": "In the site's consent tool (IAB TCF)",
+    "gpp": "In the site's US privacy choices (IAB GPP)",
+    "system": "Automatically: a permission lasts 13 months at most",
+}
+CONTROL_TEXT = {
+    "accept-all": "with Accept all",
+    "reject-all": "with Reject all",
+    "toggles": "purpose by purpose",
+    "toggle": "with its switch",
+    GPC_RECONSENT_CONTROL: "confirmed despite Global Privacy Control",
+}
+ERASED_TEXT = {
+    "signals": "What you did on the site recently (products viewed)",
+    "decision_history": "The history of what was personalized for you",
+    "preferences": "Your preferences",
+    "consent_state": "Your current choices",
+    "cached_state": "Everything cached about you",
+    "consent_events": "The record of your consent choices",
+    "assignments": "Your test groups",
+}
+TOO_MANY_NEW_VISITORS = "Too many new visitors from this address just now: try again later."
 
 
 def _optional_purposes() -> list[str]:
@@ -141,25 +178,92 @@ def consent_choose(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         return _center(request, status=400, consent_form=form)
     action = form.cleaned_data["action"]
-    # One transaction: a choice that fails leaves no subject behind either.
     try:
-        with transaction.atomic():
-            subject = subject_for_change(request)
-            if gpc_of(request):
-                consent_record_gpc(subject=subject)
-            snapshot = consent_update(
-                subject=subject,
-                purposes=form.choices(),
-                source=Source.PRIVACY_CENTER,
-                control=CONTROLS.get(action, "toggles"),
-            )
+        response = _choose(
+            request,
+            redirect("privacy-center"),
+            purposes=form.choices(),
+            source=Source.PRIVACY_CENTER,
+            control=CONTROLS.get(action, "toggles"),
+        )
     except Throttled:
-        form.add_error(None, "Too many new visitors from this address just now: try again later.")
+        form.add_error(None, TOO_MANY_NEW_VISITORS)
         return _center(request, status=429, consent_form=form)
     messages.success(request, "Your choices are saved. They apply from the next page you see.")
-    response = redirect("privacy-center")
+    return response
+
+
+def _choose(
+    request: HttpRequest,
+    response: HttpResponse,
+    *,
+    purposes: dict[str, bool],
+    source: Source,
+    control: str,
+) -> HttpResponse:
+    """Record a visitor's choice made on a page (GPC first), and give them their new token.
+
+    Raises `Throttled` when a new visitor comes from an address that made too many lately."""
+    # One transaction: a choice that fails leaves no subject behind either.
+    with transaction.atomic():
+        subject = subject_for_change(request)
+        if gpc_of(request):
+            consent_record_gpc(subject=subject)
+        snapshot = consent_update(
+            subject=subject, purposes=purposes, source=source, control=control
+        )
     subject_token_issue(response, subject.public_id, snapshot.version)
     return response
+
+
+def _plain(text: str, *, status: int) -> HttpResponse:
+    return HttpResponse(text, status=status, content_type="text/plain; charset=utf-8")
+
+
+def _same_origin(request: HttpRequest) -> bool:
+    """The browser says the form was posted from one of this site's own pages.
+
+    Every current browser sends `Origin` with a form POST (and `Sec-Fetch-Site`); a page on
+    another site cannot forge either. See `banner_choose` for why this replaces the CSRF token.
+    """
+    origin = request.headers.get("Origin")
+    if origin is None:
+        return request.headers.get("Sec-Fetch-Site") == "same-origin"
+    own = f"{'https' if request.is_secure() else 'http'}://{request.get_host()}"
+    return origin == own or origin in settings.CSRF_TRUSTED_ORIGINS
+
+
+@csrf_exempt
+@require_POST
+def banner_choose(request: HttpRequest) -> HttpResponse:
+    """A page banner's Accept all or Reject all without JavaScript: recorded, then back.
+
+    The banner is shown before any choice, when nothing may be stored on the device yet, and
+    Django's CSRF token needs a cookie. So this one form is protected from cross-site requests
+    by the browser's own Origin header instead (OWASP: "verifying origin with standard
+    headers"); one without it, or from elsewhere, is refused with 403.
+    """
+    if not _same_origin(request):
+        return _plain("This choice can only be made on this site's own pages.", status=403)
+    form = BannerChoiceForm(request.POST)
+    if not form.is_valid():
+        return _plain("Choose Accept all or Reject all.", status=400)
+    accept = form.cleaned_data["choice"] == "accept"
+    back = form.cleaned_data["next"]
+    if not url_has_allowed_host_and_scheme(
+        back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        back = "/"
+    try:
+        return _choose(
+            request,
+            redirect(back),
+            purposes=dict.fromkeys(_optional_purposes(), accept),
+            source=Source.BANNER,
+            control="accept-all" if accept else "reject-all",
+        )
+    except Throttled:
+        return _plain(TOO_MANY_NEW_VISITORS, status=429)
 
 
 @require_POST
@@ -205,11 +309,30 @@ def preferences_save(request: HttpRequest) -> HttpResponse:
     return response
 
 
+def _history_row(event: ConsentEvent) -> dict[str, object]:
+    what = KIND_TEXT.get(event.kind) or ("Allowed" if event.granted else "Turned off")
+    how = SOURCE_TEXT.get(event.source, event.get_source_display())
+    if event.control in CONTROL_TEXT:
+        how = f"{how}, {CONTROL_TEXT[event.control]}"
+    return {"event": event, "what": what, "how": how}
+
+
 @require_GET
 def consent_history(request: HttpRequest) -> HttpResponse:
     subject = subject_for_request(request)
     events = consent_events_for(subject_id=subject.public_id) if subject else []
-    return render(request, "privacy/history.html", {"subject": subject, "events": events})
+    rows = [_history_row(event) for event in events]
+    return render(request, "privacy/history.html", {"subject": subject, "events": rows})
+
+
+def _receipt_lines(sections: dict[str, int]) -> list[str]:
+    """An erasure receipt's sections in words: "Your preferences: 1 item"."""
+    lines = []
+    for section, count in sections.items():
+        label = ERASED_TEXT.get(section) or section.replace("_", " ").capitalize()
+        amount = "nothing" if count == 0 else "1 item" if count == 1 else f"{count} items"
+        lines.append(f"{label}: {amount}")
+    return lines
 
 
 def _requested_language(request: HttpRequest) -> str:
@@ -257,10 +380,16 @@ def erase(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         return render(request, "privacy/erase.html", {**context, "form": form}, status=400)
     receipt = subject_erase(subject=subject)
+    kept = [line.lower() for line in _receipt_lines(receipt.kept)]
     response = render(
         request,
         "privacy/erased.html",
-        {**context, "receipt": receipt},
+        {
+            **context,
+            "receipt": receipt,
+            "erased_lines": _receipt_lines(receipt.erased),
+            "kept_lines": [line.replace(": ", " (") + ")" for line in kept],
+        },
         status=200 if receipt.complete else 503,
     )
     if receipt.complete:

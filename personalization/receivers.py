@@ -9,7 +9,7 @@ from django.dispatch import receiver
 from consent.signals import consent_changed, subject_data_erase, subject_data_export
 from personalization.decision_log import decision_log_erase, decision_log_get
 from personalization.engine import NAMESPACE_PURPOSES
-from personalization.models import EventType
+from personalization.models import EventType, Placement, Segment, Variant
 from personalization.signals.selectors import signals_export
 from personalization.signals.services import signals_delete
 from personalization.signals.taxonomy import event_taxonomy_forget
@@ -36,7 +36,31 @@ def history_on_consent_changed(
 
 @receiver(subject_data_export, dispatch_uid="personalization.history_on_export")
 def history_on_export(sender: Any, *, subject_id: str, **kwargs: Any) -> dict[str, Any]:
-    return {"recent_decisions": decision_log_get(subject_id=subject_id)}
+    return {"recent_decisions": _named(decision_log_get(subject_id=subject_id))}
+
+
+def _named(history: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The history with what people read: placement, variant and segment names, not keys."""
+    if not history:
+        return history
+    placements = dict(Placement.objects.values_list("key", "name"))
+    segments = dict(Segment.objects.values_list("key", "name"))
+    variants = {
+        (placement, key): description
+        for placement, key, description in Variant.objects.values_list(
+            "placement__key", "key", "description"
+        )
+        if description
+    }
+    return [
+        {
+            **entry,
+            "placement_name": placements.get(entry["placement"], entry["placement"]),
+            "variant_name": variants.get((entry["placement"], entry["variant"]), entry["variant"]),
+            "segment_name": segments.get(entry["segment"], entry["segment"]),
+        }
+        for entry in history
+    ]
 
 
 @receiver(subject_data_erase, dispatch_uid="personalization.history_on_erase")

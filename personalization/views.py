@@ -184,6 +184,7 @@ class StorefrontView(View):
                 "recommended": recommended,
                 "products": PRODUCTS,
                 "ask_consent": bool(consent.ask),
+                "gpc": consent.gpc,
                 "purposes": [p for p in purposes if not p.always_on],
             },
         )

@@ -4,6 +4,7 @@ from pathlib import Path
 
 import django_stubs_ext
 import environ
+from corsheaders.defaults import default_headers
 from django.core.exceptions import ImproperlyConfigured
 
 # Lets typed code subscript Django's generic classes (ModelAdmin[Model], QuerySet[Model]).
@@ -40,8 +41,11 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "corsheaders",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "channels",
     "consent",
     "personalization",
@@ -51,6 +55,8 @@ MIDDLEWARE = [
     # First: probes by address, then the request id every later log line carries.
     "config.middleware.ProbeMiddleware",
     "config.middleware.RequestContextMiddleware",
+    # Before anything that answers on its own (redirects, 413s), so browsers can read those too.
+    "corsheaders.middleware.CorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -74,6 +80,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "consent.context_processors.site",
             ],
         },
     },
@@ -175,12 +182,29 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "config.api.exception_handler",
     "UNAUTHENTICATED_USER": None,
 }
+# Storefronts on other origins (e.g. https://shop.example.com): exact origins, comma-separated.
+# Empty: same-origin only. Only the APIs answer cross-origin requests (not the privacy center or
+# the admin), and the websocket admits the same origins (config/origins.py).
+CORS_ALLOWED_ORIGINS = env.list("TACTFUL_CORS_ALLOWED_ORIGINS", default=[])
+CORS_URLS_REGEX = r"^/(api/v1|ofrep/v1)/"
+# The subject cookie may ride along where the browser sends it (same site, or SameSite=None).
+CORS_ALLOW_CREDENTIALS = True
+CORS_ALLOW_HEADERS = (*default_headers, "x-tactful-subject", "if-none-match")
+# A change of the subject answers its new token in X-Tactful-Subject (consent.tokens).
+CORS_EXPOSE_HEADERS = ("ETag", "Retry-After", "X-Request-ID", "X-Tactful-Subject")
+
 SPECTACULAR_SETTINGS = {
     "TITLE": "Tactful API",
     "DESCRIPTION": "Consent-gated, real-time personalization decisions.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # Swagger UI and Redoc from this server's static files: the docs work offline.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    # Swagger UI would otherwise ask validator.swagger.io to judge the schema.
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
 }
 
 # Tactful's own knobs.
@@ -188,7 +212,12 @@ TACTFUL = {
     # Subject tokens (signed cookie / header) stay valid this long; grants expire after 13 months.
     "SUBJECT_TOKEN_MAX_AGE": env.int("TACTFUL_SUBJECT_TOKEN_MAX_AGE", default=395 * 24 * 3600),
     "SUBJECT_COOKIE_SECURE": env.bool("TACTFUL_SECURE_COOKIES", default=SECURE),
+    # Lax: sent to this site only (and to other origins of the same site). A storefront on
+    # another site needs None (with Secure) or the SDK's header token (see README).
+    "SUBJECT_COOKIE_SAMESITE": env.str("TACTFUL_SUBJECT_COOKIE_SAMESITE", default="Lax"),
     "CONSENT_CACHE_SECONDS": env.int("TACTFUL_CONSENT_CACHE_SECONDS", default=300),
+    # The site the privacy center belongs to: its "Back to the site" link.
+    "SITE_URL": env.str("TACTFUL_SITE_URL", default="/"),
     # Grants lapse after this many days (13 months); refusals are remembered.
     "CONSENT_GRANT_DAYS": env.int("TACTFUL_CONSENT_GRANT_DAYS", default=395),
     # After an erasure, keep the consent events as unlinked proof (false: delete them too).
@@ -256,6 +285,14 @@ TACTFUL = {
     "ATTRIBUTION_SECONDS": env.int("TACTFUL_ATTRIBUTION_SECONDS", default=24 * 3600),
     "OUTCOMES_FLUSH_SECONDS": env.float("TACTFUL_OUTCOMES_FLUSH_SECONDS", default=1.0),
 }
+
+if TACTFUL["SUBJECT_COOKIE_SAMESITE"] not in {"Lax", "Strict", "None"}:
+    raise ImproperlyConfigured("TACTFUL_SUBJECT_COOKIE_SAMESITE is one of Lax, Strict or None.")
+if TACTFUL["SUBJECT_COOKIE_SAMESITE"] == "None" and not TACTFUL["SUBJECT_COOKIE_SECURE"]:
+    raise ImproperlyConfigured(
+        "TACTFUL_SUBJECT_COOKIE_SAMESITE=None needs TACTFUL_SECURE_COOKIES=true: browsers drop "
+        "a SameSite=None cookie that is not Secure."
+    )
 
 # After a database outage, psycopg's pool retries a lost connection with a backoff that doubles
 # for up to 5 minutes, so a process could take minutes to see the database again. Giving up

@@ -18,6 +18,7 @@ class Source(models.TextChoices):
     API = "api", "API"
     GPC = "gpc", "Global Privacy Control"
     TCF = "tcf", "TCF string"
+    GPP = "gpp", "GPP string"
     # Nobody chose: a grant reached the end of its validity (`purge_expired`).
     SYSTEM = "system", "Expiry"
 
@@ -25,6 +26,8 @@ class Source(models.TextChoices):
 # The visitor's own choices, made with one of Tactful's controls; they outrank a host CMP's
 # TC string and are outranked only by Global Privacy Control (see `consent.precedence`).
 OWN_SOURCES = frozenset({Source.BANNER, Source.PRIVACY_CENTER, Source.API})
+# Strings from the host's consent management platform: inputs below the visitor's own choices.
+CMP_SOURCES = frozenset({Source.TCF, Source.GPP})
 
 
 class ConsentEventQuerySet(models.QuerySet["ConsentEvent"]):

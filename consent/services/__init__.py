@@ -15,6 +15,7 @@ from consent.services.consent import (
     subject_create,
 )
 from consent.services.erasure import ErasureReceipt, erasure_keeps_consent_proof, subject_erase
+from consent.services.gpp import consent_record_gpp
 from consent.services.notices import notice_publish, notice_save, notice_translation_save
 from consent.services.preferences import (
     preference_key_delete,
@@ -44,6 +45,7 @@ __all__ = [
     "consent_for_request",
     "consent_grant",
     "consent_record_gpc",
+    "consent_record_gpp",
     "consent_record_tcf",
     "consent_refuse",
     "consent_state_rebuild",

@@ -7,6 +7,7 @@ from rest_framework.response import Response
 from config.api import BODY_ERRORS, ERROR_SCHEMA
 from consent.services import consent_for_request
 from personalization.apis.base import PublicApi
+from personalization.apis.examples import DECIDE_EXAMPLES
 from personalization.serializers import (
     DecideRequestSerializer,
     DecideResponseSerializer,
@@ -18,6 +19,7 @@ from personalization.serving import decisions_serve
 class DecideApi(PublicApi):
     @extend_schema(
         operation_id="decide",
+        examples=DECIDE_EXAMPLES,
         request=DecideRequestSerializer,
         responses={
             200: DecideResponseSerializer,

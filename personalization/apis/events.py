@@ -11,6 +11,7 @@ from config.api import BODY_ERRORS, ERROR_SCHEMA
 from consent.services import consent_for_request
 from personalization import metrics
 from personalization.apis.base import PublicApi
+from personalization.apis.examples import EVENTS_EXAMPLES
 from personalization.outcomes.services import conversions_record
 from personalization.signals.selectors import signals_allowed
 from personalization.signals.services import SignalsUnavailable, signals_record
@@ -122,6 +123,7 @@ class EventsApi(PublicApi):
 
     @extend_schema(
         operation_id="events",
+        examples=EVENTS_EXAMPLES,
         request=EventsRequestSerializer,
         responses={
             202: RESPONSE_SCHEMA,

@@ -13,6 +13,7 @@ from rest_framework.response import Response
 from config.api import PayloadTooLarge
 from consent.services import consent_for_request
 from personalization.apis.base import PublicApi
+from personalization.apis.examples import OFREP_BULK_EXAMPLES, OFREP_FLAG_EXAMPLES
 from personalization.engine import Decision, Reason
 from personalization.exceptions import UnknownPlacement
 from personalization.serializers import (
@@ -106,6 +107,7 @@ class OfrepApi(PublicApi):
 class OfrepFlagApi(OfrepApi):
     @extend_schema(
         operation_id="ofrep_evaluate_flag",
+        examples=OFREP_FLAG_EXAMPLES,
         request=OfrepRequestSerializer,
         responses={
             200: OfrepSuccessSerializer,
@@ -126,6 +128,7 @@ class OfrepFlagApi(OfrepApi):
 class OfrepBulkApi(OfrepApi):
     @extend_schema(
         operation_id="ofrep_evaluate_flags",
+        examples=OFREP_BULK_EXAMPLES,
         request=OfrepRequestSerializer,
         responses={
             200: OfrepBulkSerializer,

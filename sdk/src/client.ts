@@ -2,8 +2,9 @@
 
 import { DEFAULT_RECONNECT } from "./backoff.js";
 import { consentChange, NECESSARY_ONLY, parseConsent } from "./consent.js";
+import { consentModeSink, consentModeState } from "./consentmode.js";
 import { DEFAULT_EVENTS, EventQueue, type EventSender, type WireEvent } from "./events.js";
-import { describe, requestJson } from "./http.js";
+import { describe, isRecord, requestJson } from "./http.js";
 import { DecisionMemory } from "./memory.js";
 import { beaconSend, pageAttach } from "./page.js";
 import { parseDecideAnswer, parseTrackAnswer } from "./answers.js";
@@ -12,6 +13,7 @@ import { LiveSubscription, type SubscriptionHost } from "./subscription.js";
 import type {
   Client,
   ClientOptions,
+  ConsentSetOptions,
   ClientState,
   ConsentClient,
   ConsentResult,
@@ -41,6 +43,8 @@ const EVENTS_PURPOSES = ["personalization", "measurement"] as const;
 function eventsAllowed(consent: ConsentState): boolean {
   return EVENTS_PURPOSES.some((purpose) => consent.purposes[purpose] === true);
 }
+/** Carries the signed subject token when the visitor is identified by header. */
+const SUBJECT_HEADER = "X-Tactful-Subject";
 
 /** Create a client. It never throws, now or later: failures go to `onError` and `state`. */
 export function createClient(options: ClientOptions = {}): Client {
@@ -48,6 +52,11 @@ export function createClient(options: ClientOptions = {}): Client {
 }
 
 type Listener<T> = (value: T) => void;
+
+/** The body of `PUT /api/v1/consent`. */
+interface ConsentUpdate extends ConsentSetOptions {
+  readonly purposes: Readonly<Record<string, boolean>>;
+}
 
 class TactfulClient implements Client, SubscriptionHost {
   readonly consent: ConsentClient;
@@ -58,6 +67,8 @@ class TactfulClient implements Client, SubscriptionHost {
   private readonly stateListeners = new Set<Listener<ClientState>>();
   private readonly consentListeners = new Set<Listener<ConsentState>>();
   private knownConsent: ConsentState | null;
+  /** The signed subject token, when the visitor is identified by header (`identity: "header"`). */
+  private subjectToken: string | null;
   private readonly fetchFn: typeof fetch | null;
   private readonly detach: () => void;
   private closed = false;
@@ -65,6 +76,7 @@ class TactfulClient implements Client, SubscriptionHost {
   constructor(private readonly options: ClientOptions) {
     this.memory = new DecisionMemory(options.bootstrap);
     this.knownConsent = options.bootstrap?.consent ?? null;
+    this.subjectToken = options.identity === "header" ? (options.bootstrap?.subjectToken ?? null) : null;
     const transport = options.transport ?? {};
     this.fetchFn = transport.fetch ?? (typeof fetch === "function" ? fetch.bind(globalThis) : null);
     this.queue = new EventQueue(this.eventSender(), { ...DEFAULT_EVENTS, ...options.events }, (error) =>
@@ -74,6 +86,9 @@ class TactfulClient implements Client, SubscriptionHost {
       this.stateListeners.add(options.onStateChange);
     }
     this.consent = this.consentClient();
+    if (this.knownConsent !== null) {
+      this.consentModeUpdate(this.knownConsent);
+    }
     this.detach = pageAttach({
       onHide: () => this.queue.flushOnHide(),
       onOnline: () => {
@@ -100,6 +115,7 @@ class TactfulClient implements Client, SubscriptionHost {
             url: this.url("/api/v1/decide"),
             body,
             timeoutMs: this.options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+            ...this.who(),
           })
         : ({ ok: false, error: { code: "network", message: "No fetch in this environment." } } as const);
       if (outcome.ok) {
@@ -125,8 +141,13 @@ class TactfulClient implements Client, SubscriptionHost {
     }
   }
 
-  subscribe(placements: readonly string[], context: Context, onChange: (update: DecisionUpdate) => void): Subscription {
-    const subscription = new LiveSubscription(this, [...placements], { ...this.options.context, ...context }, onChange);
+  subscribe(
+    placements: readonly string[] | undefined,
+    context: Context,
+    onChange: (update: DecisionUpdate) => void,
+  ): Subscription {
+    const keys = placements === undefined ? undefined : [...placements];
+    const subscription = new LiveSubscription(this, keys, { ...this.options.context, ...context }, onChange);
     this.subscriptions.add(subscription);
     subscription.start();
     return subscription;
@@ -179,7 +200,11 @@ class TactfulClient implements Client, SubscriptionHost {
   // Shared with subscriptions ------------------------------------------------------------
 
   /** @internal */
-  openStream(subscription: LiveSubscription, placements: readonly string[], context: Context): DecisionStream | null {
+  openStream(
+    subscription: LiveSubscription,
+    placements: readonly string[] | undefined,
+    context: Context,
+  ): DecisionStream | null {
     const url = this.socketUrl();
     const WebSocketImpl: WebSocketConstructor | null =
       this.options.transport?.WebSocket ?? (typeof WebSocket === "function" ? WebSocket : null);
@@ -190,6 +215,7 @@ class TactfulClient implements Client, SubscriptionHost {
       url,
       placements,
       context,
+      token: () => this.subjectToken,
       WebSocket: WebSocketImpl,
       random: this.options.transport?.random ?? Math.random,
       reconnect: { ...DEFAULT_RECONNECT, ...this.options.reconnect },
@@ -204,7 +230,7 @@ class TactfulClient implements Client, SubscriptionHost {
   }
 
   /** @internal */
-  fallbackFor(placements: readonly string[]): { decisions: Decisions; state: ClientState } {
+  fallbackFor(placements: readonly string[] | undefined): { decisions: Decisions; state: ClientState } {
     return this.memory.fallback(placements);
   }
 
@@ -214,7 +240,7 @@ class TactfulClient implements Client, SubscriptionHost {
   }
 
   /** @internal */
-  knownDecisions(placements: readonly string[]): Decisions {
+  knownDecisions(placements: readonly string[] | undefined): Decisions {
     return this.memory.current(placements);
   }
 
@@ -261,7 +287,7 @@ class TactfulClient implements Client, SubscriptionHost {
     const client = this;
     return {
       get: () => this.consentRequest("GET"),
-      set: (purposes) => this.consentRequest("PUT", purposes),
+      set: (purposes, options) => this.consentRequest("PUT", { purposes, ...options }),
       get current() {
         return client.knownConsent;
       },
@@ -272,22 +298,23 @@ class TactfulClient implements Client, SubscriptionHost {
     };
   }
 
-  private async consentRequest(
-    method: "GET" | "PUT",
-    purposes?: Readonly<Record<string, boolean>>,
-  ): Promise<ConsentResult> {
+  private async consentRequest(method: "GET" | "PUT", body?: ConsentUpdate): Promise<ConsentResult> {
     try {
       const outcome = this.fetchFn
         ? await requestJson<unknown>(this.fetchFn, {
             method,
             url: this.url("/api/v1/consent"),
-            ...(method === "PUT" ? { body: { purposes } } : {}),
+            ...(body === undefined ? {} : { body }),
             // A consent choice is worth waiting for longer than a decision.
             timeoutMs: Math.max(this.options.timeoutMs ?? DEFAULT_TIMEOUT_MS, EVENTS_TIMEOUT_MS),
+            ...this.who(),
           })
         : ({ ok: false, error: { code: "network", message: "No fetch in this environment." } } as const);
       const consent = outcome.ok ? parseConsent(outcome.body) : null;
       if (consent) {
+        if (outcome.ok) {
+          this.learnToken(outcome.body);
+        }
         this.learnConsent(consent);
         return { ok: true, consent };
       }
@@ -321,8 +348,52 @@ class TactfulClient implements Client, SubscriptionHost {
         subscription.restart();
       }
     }
+    this.consentModeUpdate(consent);
     for (const listener of [...this.consentListeners]) {
       this.call(listener, consent);
+    }
+  }
+
+  /** Tell Google's tags (Consent Mode v2), when the page asked for it. */
+  private consentModeUpdate(consent: ConsentState): void {
+    const setting = this.options.consentMode;
+    if (!setting) {
+      return;
+    }
+    const options = setting === true ? {} : setting;
+    try {
+      consentModeSink(options)?.("consent", "update", consentModeState(consent.purposes, options.mapping));
+    } catch (error) {
+      this.report({ code: "callback", message: `Consent Mode update failed: ${describe(error)}` });
+    }
+  }
+
+  // Identity -----------------------------------------------------------------------------
+
+  /**
+   * How requests identify the visitor: the subject cookie (sent to Tactful's origin too, when
+   * the browser allows it), or the header token and no cookie at all.
+   */
+  private who(): { credentials: RequestCredentials; headers: Record<string, string> } {
+    if (this.options.identity !== "header") {
+      return { credentials: "include", headers: {} };
+    }
+    return {
+      credentials: "omit",
+      headers: this.subjectToken === null ? {} : { [SUBJECT_HEADER]: this.subjectToken },
+    };
+  }
+
+  /** A consent answer's token: kept (in memory) and handed to the page, in header mode. */
+  private learnToken(body: unknown): void {
+    const token = isRecord(body) && typeof body["token"] === "string" ? body["token"] : null;
+    if (this.options.identity !== "header" || token === null || token === this.subjectToken) {
+      return;
+    }
+    this.subjectToken = token;
+    const onSubjectToken = this.options.onSubjectToken;
+    if (onSubjectToken) {
+      this.call(onSubjectToken, token);
     }
   }
 
@@ -346,6 +417,7 @@ class TactfulClient implements Client, SubscriptionHost {
           url: this.url("/api/v1/events"),
           body: { events: batch },
           timeoutMs: EVENTS_TIMEOUT_MS,
+          ...this.who(),
         });
         if (!outcome.ok) {
           const status = outcome.error.status ?? 0;
@@ -360,7 +432,13 @@ class TactfulClient implements Client, SubscriptionHost {
 
   private beacon(batch: readonly WireEvent[]): boolean {
     try {
-      return beaconSend(this.url("/api/v1/events"), { events: batch }, this.options.transport ?? {}, this.fetchFn);
+      return beaconSend(
+        this.url("/api/v1/events"),
+        { events: batch },
+        this.options.transport ?? {},
+        this.fetchFn,
+        this.who(),
+      );
     } catch (error) {
       this.report({ code: "network", message: `Could not beacon events: ${describe(error)}` });
       return false;

@@ -10,6 +10,10 @@ export interface HttpRequest {
   readonly url: string;
   readonly body?: unknown;
   readonly timeoutMs: number;
+  /** Whether cookies go along: `include` for the subject cookie, `omit` with the header token. */
+  readonly credentials: RequestCredentials;
+  /** Extra headers (the subject token). */
+  readonly headers?: Readonly<Record<string, string>>;
 }
 
 /** Send a JSON request; resolve to its parsed body, or to why it failed (timeout, network, status). */
@@ -24,11 +28,12 @@ export async function requestJson<T>(fetchFn: typeof fetch, request: HttpRequest
   });
   const init: RequestInit = {
     method: request.method,
-    credentials: "same-origin",
-    headers:
-      request.body === undefined
-        ? { Accept: "application/json" }
-        : { Accept: "application/json", "Content-Type": "application/json" },
+    credentials: request.credentials,
+    headers: {
+      Accept: "application/json",
+      ...(request.body === undefined ? {} : { "Content-Type": "application/json" }),
+      ...request.headers,
+    },
     ...(request.body === undefined ? {} : { body: JSON.stringify(request.body) }),
     ...(controller ? { signal: controller.signal } : {}),
   };

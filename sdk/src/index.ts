@@ -10,13 +10,18 @@
  */
 
 export { createClient } from "./client.js";
+export { consentModeState, DEFAULT_CONSENT_MODE_MAPPING } from "./consentmode.js";
 export type {
   Bootstrap,
   Client,
   ClientOptions,
   ClientState,
   ConsentClient,
+  ConsentModeOptions,
+  ConsentModeState,
+  ConsentModeType,
   ConsentResult,
+  ConsentSetOptions,
   ConsentState,
   Context,
   ContextValue,

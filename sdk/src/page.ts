@@ -33,17 +33,34 @@ export function pageAttach(hooks: PageHooks): () => void {
   };
 }
 
+/** How a beacon identifies the visitor. */
+export interface BeaconIdentity {
+  readonly credentials: RequestCredentials;
+  readonly headers: Readonly<Record<string, string>>;
+}
+
 /**
  * Hand a JSON body to the browser to POST even as the page goes away: `sendBeacon`, else a
  * `keepalive` fetch. False when neither took it. Throws nothing it could catch.
+ *
+ * `sendBeacon` sends no header of the page's own and, to another origin, no JSON body without
+ * a preflight it cannot make: with a subject header, or across origins, a `keepalive` fetch goes.
  */
-export function beaconSend(url: string, body: unknown, transport: Transport, fetchFn: typeof fetch | null): boolean {
+export function beaconSend(
+  url: string,
+  body: unknown,
+  transport: Transport,
+  fetchFn: typeof fetch | null,
+  identity: BeaconIdentity,
+): boolean {
   const payload = JSON.stringify(body);
-  const sendBeacon =
-    transport.sendBeacon ??
-    (typeof navigator !== "undefined" && typeof navigator.sendBeacon === "function"
-      ? navigator.sendBeacon.bind(navigator)
-      : null);
+  const plain = Object.keys(identity.headers).length === 0 && sameOrigin(url);
+  const sendBeacon = !plain
+    ? null
+    : (transport.sendBeacon ??
+      (typeof navigator !== "undefined" && typeof navigator.sendBeacon === "function"
+        ? navigator.sendBeacon.bind(navigator)
+        : null));
   if (sendBeacon) {
     const data = typeof Blob === "function" ? new Blob([payload], { type: "application/json" }) : payload;
     return sendBeacon(url, data);
@@ -53,10 +70,21 @@ export function beaconSend(url: string, body: unknown, transport: Transport, fet
       method: "POST",
       body: payload,
       keepalive: true,
-      credentials: "same-origin",
-      headers: { "Content-Type": "application/json" },
+      credentials: identity.credentials,
+      headers: { "Content-Type": "application/json", ...identity.headers },
     }).catch(() => undefined);
     return true;
   }
   return false;
+}
+
+function sameOrigin(url: string): boolean {
+  if (typeof location === "undefined") {
+    return true;
+  }
+  try {
+    return new URL(url, location.href).origin === location.origin;
+  } catch {
+    return false;
+  }
 }

@@ -28,8 +28,11 @@ export interface DecisionsMessage {
 
 export interface StreamOptions {
   readonly url: string;
-  readonly placements: readonly string[];
+  /** Every placement when undefined. */
+  readonly placements: readonly string[] | undefined;
   readonly context: Context;
+  /** The subject token to subscribe with (header identity); null: the cookie, or nobody. */
+  readonly token: () => string | null;
   readonly WebSocket: WebSocketConstructor;
   readonly random: () => number;
   readonly reconnect: Required<ReconnectOptions>;
@@ -130,10 +133,12 @@ export class DecisionStream {
         return;
       }
       this.phase = "open";
+      const token = this.options.token();
       this.send({
         type: "subscribe",
-        placements: this.options.placements,
+        ...(this.options.placements === undefined ? {} : { placements: this.options.placements }),
         context: this.context,
+        ...(token === null ? {} : { token }),
         ...(this.seq !== null && this.etag !== null ? { resume: { seq: this.seq, etag: this.etag } } : {}),
       });
     };

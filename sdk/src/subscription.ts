@@ -7,10 +7,14 @@ import type { ClientState, Context, DecideResult, Decision, Decisions, DecisionU
 export interface SubscriptionHost {
   readonly state: ClientState;
   readonly timeoutMs: number;
-  openStream(subscription: LiveSubscription, placements: readonly string[], context: Context): DecisionStream | null;
-  decide(placements: readonly string[], context: Context): Promise<DecideResult>;
-  fallbackFor(placements: readonly string[]): { decisions: Decisions; state: ClientState };
-  knownDecisions(placements: readonly string[]): Decisions;
+  openStream(
+    subscription: LiveSubscription,
+    placements: readonly string[] | undefined,
+    context: Context,
+  ): DecisionStream | null;
+  decide(placements: readonly string[] | undefined, context: Context): Promise<DecideResult>;
+  fallbackFor(placements: readonly string[] | undefined): { decisions: Decisions; state: ClientState };
+  knownDecisions(placements: readonly string[] | undefined): Decisions;
   forget(subscription: LiveSubscription): void;
   setState(state: ClientState): void;
   /** Call a page callback; whatever it throws is reported, never propagated. */
@@ -28,7 +32,8 @@ export class LiveSubscription implements Subscription {
 
   constructor(
     private readonly client: SubscriptionHost,
-    private readonly placements: readonly string[],
+    /** The placements kept live; every one when undefined. */
+    private readonly placements: readonly string[] | undefined,
     private context: Context,
     private readonly onChange: (update: DecisionUpdate) => void,
   ) {

@@ -158,6 +158,8 @@ export interface Bootstrap {
   readonly defaults?: Readonly<Record<string, Json>>;
   readonly revision?: number | null;
   readonly consent?: ConsentState;
+  /** With `identity: "header"`: the visitor's signed subject token, if the page knows it. */
+  readonly subjectToken?: string | null;
 }
 
 /** Reconnection policy of live subscriptions: exponential backoff with full jitter. */
@@ -196,6 +198,20 @@ export interface Transport {
 export interface ClientOptions {
   /** Where Tactful is served, e.g. `"https://shop.example"`; default: this page's origin. */
   readonly baseUrl?: string;
+  /**
+   * How the visitor is identified to Tactful:
+   * - `"cookie"` (default): the HttpOnly `tactful_subject` cookie Tactful sets. Works on Tactful's
+   *   own origin and on other origins of the same site (requests carry credentials); a page on
+   *   another site needs the cookie's `SameSite=None` over HTTPS, and browsers that block
+   *   third-party cookies drop it anyway.
+   * - `"header"`: the signed token in the `X-Tactful-Subject` header (and in the socket's
+   *   subscribe); no cookie is sent or kept. Works from any origin in every browser. The token
+   *   comes from `bootstrap.subjectToken` and from each consent answer; the SDK keeps it in
+   *   memory only and hands new ones to `onSubjectToken`, so the page decides where it lives.
+   */
+  readonly identity?: "cookie" | "header";
+  /** With `identity: "header"`: called with the visitor's new subject token (first choice). */
+  readonly onSubjectToken?: (token: string) => void;
   /** What the page was rendered with (server-side decisions, defaults, consent). */
   readonly bootstrap?: Bootstrap;
   /**
@@ -209,11 +225,48 @@ export interface ClientOptions {
   readonly context?: Context;
   readonly reconnect?: ReconnectOptions;
   readonly events?: EventOptions;
+  /**
+   * Send Google Consent Mode v2 updates (`gtag('consent', 'update', …)`) for the known consent
+   * and each change of it. The page still sets its own `'default'` (all denied) before loading
+   * Google's tags. Off unless asked for.
+   */
+  readonly consentMode?: boolean | ConsentModeOptions;
   /** Called whenever the client's state changes. */
   readonly onStateChange?: (state: ClientState) => void;
   /** Called with every failure the SDK absorbed (timeouts, network errors, bad answers). */
   readonly onError?: (error: TactfulError) => void;
   readonly transport?: Transport;
+}
+
+/** Where and how a consent choice was made; recorded with it as proof. */
+export interface ConsentSetOptions {
+  /** `"banner"`: the site's consent banner; `"api"` (default): any other control of the page. */
+  readonly source?: "banner" | "api";
+  /** Which control was used, e.g. `"accept-all"`, `"reject-all"`, `"toggle"` (a-z, 0-9, -). */
+  readonly control?: string;
+}
+
+/** A Google Consent Mode v2 consent type. */
+export type ConsentModeType =
+  | "ad_storage"
+  | "ad_user_data"
+  | "ad_personalization"
+  | "analytics_storage"
+  | "personalization_storage"
+  | "functionality_storage"
+  | "security_storage";
+
+/** What `gtag('consent', 'update', …)` is given. */
+export type ConsentModeState = Readonly<Partial<Record<ConsentModeType, "granted" | "denied">>>;
+
+/** Google Consent Mode v2 updates from the visitor's purposes (see `ClientOptions.consentMode`). */
+export interface ConsentModeOptions {
+  /** Purpose → the consent types it grants; default: Tactful's seeded purpose registry. */
+  readonly mapping?: Readonly<Record<string, readonly ConsentModeType[]>>;
+  /** Where updates go; default: the page's `window.gtag`, else pushed to `window.dataLayer`. */
+  readonly gtag?: (...args: unknown[]) => void;
+  /** A dataLayer to push to when there is no gtag; default: `window.dataLayer`. */
+  readonly dataLayer?: unknown[];
 }
 
 /** The consent half of the client. */
@@ -225,7 +278,7 @@ export interface ConsentClient {
    * The first choice creates the subject and its HttpOnly cookie (set by the server).
    * Live subscriptions follow at once.
    */
-  set(purposes: Readonly<Record<string, boolean>>): Promise<ConsentResult>;
+  set(purposes: Readonly<Record<string, boolean>>, options?: ConsentSetOptions): Promise<ConsentResult>;
   /** The last consent state known to the client (bootstrap, or the last answer). */
   readonly current: ConsentState | null;
   /** Called when the consent known to the client changes; returns an unsubscribe function. */
@@ -242,11 +295,15 @@ export interface Client {
    */
   decide(placements?: readonly string[], context?: Context): Promise<DecideResult>;
   /**
-   * Keep placements live over a websocket: `onChange` is called with every change (server pushes,
-   * consent changes, a newly published configuration). Reconnects with backoff and resumes by
-   * sequence number.
+   * Keep placements (every one when `undefined`) live over a websocket: `onChange` is called with
+   * every change (server pushes, consent changes, a newly published configuration). Reconnects
+   * with backoff and resumes by sequence number.
    */
-  subscribe(placements: readonly string[], context: Context, onChange: (update: DecisionUpdate) => void): Subscription;
+  subscribe(
+    placements: readonly string[] | undefined,
+    context: Context,
+    onChange: (update: DecisionUpdate) => void,
+  ): Subscription;
   /** Queue behavioural events; they are sent in batches, and with `sendBeacon` on page hide. */
   track(events: TrackEvent | readonly TrackEvent[]): void;
   /** Send queued events now. */

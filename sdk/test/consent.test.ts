@@ -24,7 +24,7 @@ test("consent.set puts the choice and tells listeners", async () => {
   assert.equal(calls[0]?.method, "PUT");
   assert.equal(calls[0]?.url, "/api/v1/consent");
   assert.deepEqual(calls[0]?.body, { purposes: { personalization: true, measurement: true } });
-  assert.equal(calls[0]?.init.credentials, "same-origin");
+  assert.equal(calls[0]?.init.credentials, "include");
   assert.deepEqual(result, { ok: true, consent: GRANTED });
   assert.deepEqual(client.consent.current, GRANTED);
   assert.deepEqual(seen, [GRANTED]);

@@ -116,6 +116,8 @@ class LiveServer:
     var_dir: Path
     port: int = field(default_factory=_free_port)
     process: subprocess.Popen[bytes] | None = None
+    # More environment for the server (e.g. TACTFUL_CORS_ALLOWED_ORIGINS).
+    env: dict[str, str] = field(default_factory=dict)
 
     @property
     def url(self) -> str:
@@ -132,7 +134,7 @@ class LiveServer:
             self.process = subprocess.Popen(
                 command,
                 cwd=ROOT,
-                env=_server_env(self.var_dir),
+                env={**_server_env(self.var_dir), **self.env},
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )

@@ -72,3 +72,19 @@ def test_settings__services__follow_the_environment_and_are_reachable(db):
         "postgresql" if os.environ.get("DATABASE_URL", "").startswith("postgres") else "sqlite"
     )
     assert connection.vendor == expected
+
+
+def test_settings__samesite_none_without_secure_cookie__refuses_to_start():
+    # When a cross-site cookie is asked for without the Secure flag browsers require for it
+    result = manage("check", TACTFUL_SUBJECT_COOKIE_SAMESITE="None", TACTFUL_SECURE_COOKIES="false")
+    # Then it refuses, saying why
+    assert result.returncode != 0
+    assert "SameSite=None" in result.stderr
+
+
+def test_settings__cors_origin_without_scheme__check_fails():
+    # When an allowed origin is not an origin (django-cors-headers' own check)
+    result = manage("check", TACTFUL_CORS_ALLOWED_ORIGINS="shop.example.com")
+    # Then the check says so
+    assert result.returncode != 0
+    assert "shop.example.com" in result.stdout + result.stderr

@@ -126,7 +126,9 @@ def test_erase_page__confirmed__shows_the_receipt_and_clears_the_cookie(
     assert response.status_code == 200
     page = response.content.decode()
     assert "Your data is erased" in page
-    assert "<td>preferences</td><td>1</td>" in page
+    # in words, not section keys
+    assert "<li>Your preferences: 1 item</li>" in page
+    assert "consent_state" not in page
     assert response.cookies[SUBJECT_COOKIE].value == ""
     assert response.cookies[SUBJECT_COOKIE]["max-age"] == 0
 

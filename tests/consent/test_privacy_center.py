@@ -408,3 +408,70 @@ def test_center__links__reach_every_section_and_the_data_actions(client, subject
     for url in (reverse("privacy-export"), reverse("privacy-erase"), reverse("privacy-history")):
         assert f'href="{url}"' in page
     assert '<html lang="en">' in page and 'name="viewport"' in page
+
+
+def test_privacy_center__every_page__links_back_to_the_site(client, db, settings):
+    # Given a site whose privacy center lives on Tactful
+    settings.TACTFUL = {**settings.TACTFUL, "SITE_URL": "https://shop.example.com/"}
+    # Then each page of the privacy center leads back to it
+    for url in (CENTER, reverse("privacy-history"), reverse("privacy-erase")):
+        assert 'href="https://shop.example.com/">&larr; Back to the site</a>' in _page(
+            client.get(url)
+        )
+
+
+def test_why__names_and_times__as_people_read_them(client, subject, connect_receiver):
+    # Given a recent decision exported with the names the marketer gave
+    consent_update(subject=subject, purposes={"personalization": True}, source=Source.API)
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    at = (timezone.now() - timedelta(minutes=4)).isoformat(timespec="seconds")
+    item = {
+        "at": at,
+        "placement": "home-hero",
+        "placement_name": "Home page hero",
+        "variant": "outdoor",
+        "variant_name": "Outdoor season",
+        "segment": "prefers-outdoor",
+        "segment_name": "Prefers outdoor",
+        "purposes": ["personalization"],
+        "attributes": {"prefs.interests": ["outdoor"]},
+    }
+    connect_receiver(subject_data_export, lambda **kw: {"recent_decisions": [item]})
+
+    # When the visitor asks why
+    page = _page(_as(client, subject).get(CENTER))
+
+    # Then names and a relative time, not keys and an ISO timestamp
+    assert "Home page hero: you saw “Outdoor season”" in page
+    assert "Shown to the audience “Prefers outdoor”." in page
+    assert "4\xa0minutes ago" in page
+    assert "home-hero" not in page and f"{at}</time>" not in page
+
+
+def test_history__events__in_words(client, subject):
+    # Given a choice in the banner and one in the privacy center
+    consent_update(
+        subject=subject,
+        purposes={"personalization": True},
+        source=Source.BANNER,
+        control="accept-all",
+    )
+    consent_update(
+        subject=subject,
+        purposes={"personalization": False},
+        source=Source.PRIVACY_CENTER,
+        control="toggles",
+    )
+
+    # When the visitor reads their history
+    page = _page(_as(client, subject).get(reverse("privacy-history")))
+
+    # Then each says what happened and how, as a person would
+    assert "<td>Allowed</td>" in page
+    assert "<td>In the site&#x27;s banner, with Accept all</td>" in page
+    assert "<td>Turned off (withdrawn)</td>" in page
+    assert "<td>Here, in the privacy center, purpose by purpose</td>" in page
+    assert "(accept-all)" not in page

@@ -11,6 +11,7 @@ from consent.tokens import (
     SUBJECT_COOKIE,
     SUBJECT_HEADER,
     SubjectToken,
+    subject_cookie_clear,
     subject_id_from_request,
     subject_token_issue,
     subject_token_read,
@@ -171,3 +172,22 @@ def test_subject_token_issue__any_response__sets_a_signed_httponly_lax_cookie(se
     assert bool(cookie["secure"]) is secure
     assert cookie["max-age"] == 1234
     assert cookie["path"] == "/"
+
+
+def test_subject_token_issue__samesite_none_configured__cross_site_cookie(settings):
+    # Given an operator whose storefront is on another site (SameSite=None needs Secure)
+    settings.TACTFUL = {
+        **settings.TACTFUL,
+        "SUBJECT_COOKIE_SAMESITE": "None",
+        "SUBJECT_COOKIE_SECURE": True,
+    }
+    response = HttpResponse()
+
+    # When the cookie is set, and later cleared
+    subject_token_issue(response, "someone", 1)
+    set_cookie = response.cookies[SUBJECT_COOKIE].output()
+    subject_cookie_clear(response)
+
+    # Then both carry SameSite=None, so the browser matches and removes the same cookie
+    assert "SameSite=None" in set_cookie and "Secure" in set_cookie
+    assert response.cookies[SUBJECT_COOKIE]["samesite"] == "None"

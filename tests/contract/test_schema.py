@@ -23,8 +23,9 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
-from consent.serializers import TC_STRING_FORMAT
+from consent.serializers import GPP_STRING_FORMAT, TC_STRING_FORMAT
 from personalization.serializers import CONTEXT_KEY
+from tests.consent.gppstrings import gpp_string, usnat
 from tests.consent.tcstrings import tc_string
 
 PUBLIC = r"^/(api/v1|ofrep/v1)/"
@@ -60,6 +61,22 @@ FUZZ = settings(
 schemathesis.openapi.format(
     TC_STRING_FORMAT,
     st.builds(tc_string, st.sets(st.integers(1, 24)), cmp_id=st.integers(0, 4095)),
+)
+# Likewise a GPP string: a US National section with any opt-out choices and GPC bit.
+_CHOICE = st.integers(0, 2)
+schemathesis.openapi.format(
+    GPP_STRING_FORMAT,
+    st.builds(
+        lambda section: gpp_string({7: section}),
+        st.builds(
+            usnat,
+            sale=_CHOICE,
+            sharing=_CHOICE,
+            targeted=_CHOICE,
+            child=_CHOICE,
+            gpc=st.none() | st.booleans(),
+        ),
+    ),
 )
 
 pytestmark = pytest.mark.django_db

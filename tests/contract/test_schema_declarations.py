@@ -128,15 +128,21 @@ def test_schema__registry_unreadable__the_fields_shape_alone(client, db, monkeyp
     assert request["properties"]["purposes"]["additionalProperties"] == {"type": "boolean"}
 
 
-def test_schema__consent_update__a_body_with_purposes_or_a_tc_string(schema):
+def test_schema__consent_update__a_body_with_purposes_or_a_tc_or_gpp_string(schema):
     # Given the consent update
     operation = schema["paths"]["/api/v1/consent"]["put"]
-    # Then a body is required, with purposes, a TC string or both
+    # Then a body is required, with purposes, a TC string, a GPP string or several
     assert operation["requestBody"]["required"] is True
-    assert component(schema, "ConsentUpdateRequest")["anyOf"] == [
+    request = component(schema, "ConsentUpdateRequest")
+    assert request["anyOf"] == [
         {"required": ["purposes"]},
         {"required": ["tc_string"]},
+        {"required": ["gpp_string"]},
     ]
+    # And gpp_sid only with a GPP string
+    assert request["not"] == {
+        "allOf": [{"required": ["gpp_sid"]}, {"not": {"required": ["gpp_string"]}}]
+    }
 
 
 @pytest.mark.parametrize(

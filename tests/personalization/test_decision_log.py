@@ -145,3 +145,18 @@ def test_decision_history__export_erase_and_withdrawal__reach_it(
     with django_capture_on_commit_callbacks(execute=True):
         consent_update(subject=subject, purposes={"personalization": False}, source="api")
     assert decision_log_get(subject_id=subject.public_id) == []
+
+
+def test_decision_history_export__names__placement_variant_and_segment_as_named(demo):
+    # Given a recorded decision
+    from personalization.models import Segment
+    from personalization.receivers import history_on_export
+
+    decision_log_record(consent=GRANTED, decisions=outdoor_decisions())
+    # When the privacy center exports it
+    [entry] = history_on_export(sender=None, subject_id="subject-1")["recent_decisions"]
+    # Then it carries the names people read, beside the keys
+    assert entry["placement"] == "home-hero"
+    assert entry["placement_name"] == "Home hero"
+    assert entry["segment_name"] == Segment.objects.get(key="prefers-outdoor").name
+    assert entry["variant_name"]

@@ -188,3 +188,21 @@ def test_storefront__without_the_demo_configuration__still_renders_built_in_defa
     assert response.status_code == 200
     assert "Gear for every day" in response.content.decode()
     assert _bootstrap(response)["decisions"]["home-hero"]["reason"] == "ERROR"
+
+
+def test_storefront__banner__first_in_the_tab_order_and_a_form_that_works_without_js(client, demo):
+    # When a visitor opens the shop
+    html = client.get("/").content.decode()
+    # Then the banner comes before anything else focusable, posting its choice back here
+    assert html.index('id="consent-banner"') < html.index('class="skip"')
+    assert 'method="post" action="/privacy/banner"' in html
+    assert '<input type="hidden" name="next" value="/">' in html
+
+
+def test_storefront__browser_sends_gpc__banner_says_so(client, demo):
+    # When the browser sends Global Privacy Control
+    with_gpc = client.get("/", headers={"Sec-GPC": "1"}).content.decode()
+    without = client.get("/").content.decode()
+    # Then the banner says that nothing is sold or shared, whatever the choice
+    assert 'consent__gpc" data-gpc>' in with_gpc
+    assert 'consent__gpc" data-gpc hidden>' in without

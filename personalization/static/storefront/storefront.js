@@ -185,8 +185,12 @@ document.querySelectorAll("[data-filter]").forEach((link) => {
 });
 
 // Consent: Reject all and Accept all are equally easy; so is coming back to change them. -----
+// Without JavaScript the banner is a form posted to /privacy/banner; with it, the SDK records the
+// same choice (source "banner") without leaving the page.
 
 const banner = document.getElementById("consent-banner");
+const consentStatus = document.getElementById("consent-status");
+let openedBy = null; // the control that reopened the banner: focus goes back there
 
 banner.addEventListener("click", async (event) => {
   const button = event.target.closest("[data-consent]");
@@ -199,22 +203,30 @@ banner.addEventListener("click", async (event) => {
       .map((key) => [key, grant]),
   );
   for (const b of banner.querySelectorAll("[data-consent]")) b.disabled = true;
-  const result = await tactful.consent.set(purposes);
+  const result = await tactful.consent.set(purposes, { source: "banner", control: grant ? "accept-all" : "reject-all" });
   for (const b of banner.querySelectorAll("[data-consent]")) b.disabled = false;
   banner.querySelector(".consent__error").hidden = result.ok;
-  if (result.ok) {
-    banner.hidden = true;
+  if (!result.ok) {
+    button.focus();
+    return;
   }
+  banner.hidden = true;
+  consentStatus.textContent = grant ? "Saved: you accepted all purposes." : "Saved: you rejected all purposes.";
+  // Back where the visitor was, or to the page's content when the banner came by itself.
+  (openedBy ?? document.getElementById("main")).focus({ preventScroll: true });
+  openedBy = null;
 });
 
 document.querySelector("[data-open-consent]").addEventListener("click", (event) => {
   event.preventDefault();
+  openedBy = event.currentTarget;
   banner.hidden = false;
   banner.querySelector("[data-consent]").focus();
 });
 
 // Ask again whenever the server says so (a lapsed grant, a new notice, data erased elsewhere).
 tactful.consent.onChange((consent) => {
+  banner.querySelector("[data-gpc]").hidden = !consent.gpc;
   if ((consent.ask ?? []).length > 0) {
     banner.hidden = false;
   }
