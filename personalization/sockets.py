@@ -1,7 +1,11 @@
-"""The decisions socket's messages: what a client may send, and decisions as they are sent."""
+"""The decisions socket's parts: what a client may send, decisions as they are sent and shared
+by a fan-out, and the socket's timers."""
 
+import asyncio
 import hashlib
+import logging
 import re
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
 
@@ -9,6 +13,8 @@ import orjson
 
 from personalization.serializers import context_problems
 from personalization.serving import Decisions, decisions_served_again
+
+logger = logging.getLogger(__name__)
 
 CLOSE_TOO_BIG = 1009
 CLOSE_FLOOD = 4429
@@ -67,15 +73,18 @@ class SharedDecisions:
         self._served: dict[tuple[Any, ...], Served] = {}
         self._again: dict[tuple[Any, ...], int] = {}
 
-    def get(self, key: tuple[Any, ...], *, at_least: int) -> Served | None:
-        served = self._served.get(key)
-        return served if served is not None and served.result.revision >= at_least else None
-
-    def put(self, key: tuple[Any, ...], served: Served) -> None:
-        self._served[key] = served
-
-    def served_again(self, key: tuple[Any, ...]) -> None:
-        self._again[key] = self._again.get(key, 0) + 1
+    async def serve(
+        self, key: tuple[Any, ...] | None, *, at_least: int, make: Callable[[], Awaitable[Served]]
+    ) -> Served:
+        """The decisions of the sockets with inputs `key` (None: a subject's, never shared)."""
+        served = self._served.get(key) if key is not None else None
+        if key is not None and served is not None and served.result.revision >= at_least:
+            self._again[key] = self._again.get(key, 0) + 1
+            return served
+        served = await make()
+        if key is not None:
+            self._served[key] = served
+        return served
 
     def record(self) -> None:
         """Count the decisions served again, as many times as they were: in one go, not on
@@ -100,3 +109,45 @@ def shared_key(
 
 def context_key(context: dict[str, Any]) -> bytes:
     return orjson.dumps(context, option=orjson.OPT_SORT_KEYS)
+
+
+type Job = Callable[[], Coroutine[Any, Any, None]]
+
+
+class SocketJobs:
+    """A socket's timers and background jobs: named timers replace each other, and every one
+    is cancelled at once when the socket is released."""
+
+    def __init__(self) -> None:
+        self.timers: dict[str, asyncio.TimerHandle] = {}
+        self.tasks: set[asyncio.Task[None]] = set()
+        self.stopped = False
+
+    def schedule(self, name: str, delay: float, job: Job) -> None:
+        self.cancel(name)
+        self.timers[name] = asyncio.get_running_loop().call_later(delay, self.spawn, job)
+
+    def cancel(self, name: str) -> None:
+        if (timer := self.timers.pop(name, None)) is not None:
+            timer.cancel()
+
+    def spawn(self, job: Job) -> None:
+        if self.stopped:
+            return
+        task = asyncio.ensure_future(self._run(job))
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+
+    def stop(self) -> None:
+        self.stopped = True
+        for timer in self.timers.values():
+            timer.cancel()
+        for task in self.tasks:
+            task.cancel()
+
+    async def _run(self, job: Job) -> None:
+        try:
+            await job()
+        except Exception:
+            # A timer firing as the socket closes has nobody left to tell.
+            logger.warning("A timed job of a decisions socket failed.", exc_info=True)
