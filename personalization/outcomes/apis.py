@@ -20,6 +20,7 @@ from rest_framework.views import APIView
 
 from config.api import ERROR_SCHEMA
 from personalization.models import Experiment, Placement
+from personalization.outcomes.examples import EXPERIMENT_REPORT_EXAMPLES, PLACEMENT_REPORT_EXAMPLES
 from personalization.outcomes.models import ReportApiKey
 from personalization.outcomes.permissions import CanReadReports
 from personalization.outcomes.reports import Report, experiment_report, placement_report
@@ -79,6 +80,7 @@ class ExperimentReportApi(ReportApi):
     @extend_schema(
         operation_id="report_experiment",
         responses=_RESPONSES,
+        examples=EXPERIMENT_REPORT_EXAMPLES,
         summary="An experiment's results per goal and arm (staff only)",
         description="The first arm is the control. Groups under k visitors show no figures.",
     )
@@ -93,6 +95,7 @@ class PlacementReportApi(ReportApi):
     @extend_schema(
         operation_id="report_placement",
         responses=_RESPONSES,
+        examples=PLACEMENT_REPORT_EXAMPLES,
         summary="A placement's personalized visitors against its holdout (staff only)",
         description="Overall and per rule; the holdout is the control. Groups under k visitors "
         "show no figures.",
