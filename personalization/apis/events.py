@@ -12,7 +12,7 @@ from consent.services import consent_for_request
 from personalization import metrics
 from personalization.apis.base import PublicApi
 from personalization.apis.examples import EVENTS_EXAMPLES
-from personalization.outcomes.services import conversions_record
+from personalization.outcomes.services import ConversionsRecorded, conversions_record
 from personalization.signals.selectors import signals_allowed
 from personalization.signals.services import SignalsUnavailable, signals_record
 from personalization.signals.taxonomy import MAX_RAW_VALUE
@@ -145,32 +145,14 @@ class EventsApi(PublicApi):
         consent = consent_for_request(request)
         measured = conversions_record(consent=consent, events=events)
         if consent.subject_id is None or not signals_allowed(consent):
-            metrics.events_counted(dropped=len(events), reason="CONSENT_REQUIRED")
-            return Response(
-                {
-                    "accepted": 0,
-                    "dropped": len(events),
-                    "reason": "CONSENT_REQUIRED",
-                    **measured.answer(rejections=True),
-                },
-                status=status.HTTP_202_ACCEPTED,
-            )
+            return _not_stored(events, measured)
         try:
             recorded = signals_record(consent=consent, events=events)
         except SignalsUnavailable:
             metrics.events_counted(dropped=len(events), reason=SignalsUnavailable.code)
             raise
         if recorded.consent_required:
-            metrics.events_counted(dropped=len(events), reason="CONSENT_REQUIRED")
-            return Response(
-                {
-                    "accepted": 0,
-                    "dropped": len(events),
-                    "reason": "CONSENT_REQUIRED",
-                    **measured.answer(rejections=True),
-                },
-                status=status.HTTP_202_ACCEPTED,
-            )
+            return _not_stored(events, measured)
         metrics.events_counted(accepted=recorded.accepted)
         for rejection in recorded.rejected:
             metrics.events_counted(dropped=1, reason=rejection.code)
@@ -183,3 +165,10 @@ class EventsApi(PublicApi):
             },
             status=status.HTTP_202_ACCEPTED,
         )
+
+
+def _not_stored(events: list[Any], measured: ConversionsRecorded) -> Response:
+    """Nothing stored as signals: `personalization` is not granted (or no longer is)."""
+    metrics.events_counted(dropped=len(events), reason="CONSENT_REQUIRED")
+    body = {"accepted": 0, "dropped": len(events), "reason": "CONSENT_REQUIRED"}
+    return Response({**body, **measured.answer(rejections=True)}, status=status.HTTP_202_ACCEPTED)
