@@ -32,8 +32,10 @@ from consent.versions import consent_version_publish
 
 logger = logging.getLogger(__name__)
 
-# A change younger than this is still being reacted to by the process that made it.
-RETRY_AFTER_SECONDS = 5.0
+# A change younger than this may still be reacted to by the process that made it. Retrying it
+# as well would be harmless (reactions are idempotent): the pause only spares the work, and
+# keeps short the time an outage's stale copies outlive the outage.
+RETRY_AFTER_SECONDS = 1.0
 RETRY_BATCH = 100
 
 
