@@ -5,6 +5,7 @@ Decisions are not read here: they are served, see `personalization.serving`.
 
 from typing import Any
 
+from personalization.engine.compiler import HOLDOUT_DEFAULT_PURPOSE, HOLDOUT_SEED_PREFIX
 from personalization.models import Experiment, Placement, Segment
 
 
@@ -47,6 +48,7 @@ def config_document(*, revision: int) -> dict[str, Any]:
                 }
                 for r in p.rules.all()
             ],
+            **_holdout(p),
         }
         for p in Placement.objects.prefetch_related(
             "variants", "rules__segment", "rules__variant", "rules__experiment"
@@ -57,4 +59,17 @@ def config_document(*, revision: int) -> dict[str, Any]:
         "segments": segments,
         "experiments": experiments,
         "placements": placements,
+    }
+
+
+def _holdout(placement: Placement) -> dict[str, Any]:
+    """The placement's holdout, when it has one (see `engine.compiler.compile_holdout`)."""
+    if not placement.holdout_percentage:
+        return {}
+    return {
+        "holdout": {
+            "percentage": placement.holdout_percentage,
+            "seed": f"{HOLDOUT_SEED_PREFIX}{placement.key}",
+            "required_purpose": HOLDOUT_DEFAULT_PURPOSE,
+        }
     }

@@ -19,7 +19,6 @@ from personalization.models import (
     Segment,
     Variant,
 )
-from personalization.outcomes.selectors import holdouts_attach
 from personalization.selectors import config_document
 from personalization.snapshot import REVISIONS_GROUP, revision_latest_remember, snapshot_activate
 
@@ -47,7 +46,7 @@ def revision_publish(*, author: Author = None, message: str = "") -> Revision | 
             number=number,
             author_id=getattr(author, "pk", None),
             message=message[:300],
-            snapshot=holdouts_attach(config_document(revision=number)),
+            snapshot=config_document(revision=number),
         )
         transaction.on_commit(lambda: _announce(revision))
     return revision

@@ -11,8 +11,6 @@ from typing import Any
 from django.conf import settings
 from django.core.cache import cache
 
-from personalization.engine.compiler import HOLDOUT_DEFAULT_PURPOSE, HOLDOUT_SEED_PREFIX
-from personalization.models import Placement
 from personalization.outcomes.backends.base import WINDOW_MAX_SECONDS
 from personalization.outcomes.models import (
     REPORT_KEY_PREFIX,
@@ -111,22 +109,6 @@ def goals_forget() -> None:
         cache.delete(GOALS_CACHE_KEY)
     except Exception:
         logger.warning("Could not drop the cached goals.", exc_info=True)
-
-
-def holdouts_attach(document: dict[str, Any]) -> dict[str, Any]:
-    """Add each placement's holdout to a revision's snapshot document (see
-    `personalization.engine.compiler.compile_holdout`); placements without one get none."""
-    held = Placement.objects.filter(holdout_percentage__gt=0).values_list(
-        "key", "holdout_percentage"
-    )
-    for key, percentage in held:
-        if key in document["placements"]:
-            document["placements"][key]["holdout"] = {
-                "percentage": percentage,
-                "seed": f"{HOLDOUT_SEED_PREFIX}{key}",
-                "required_purpose": HOLDOUT_DEFAULT_PURPOSE,
-            }
-    return document
 
 
 def marks_export(*, subject_id: str) -> list[dict[str, Any]]:
