@@ -3,7 +3,7 @@
 import logging
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.core.cache import cache
 from django.db import transaction
@@ -45,7 +45,8 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 GPC_RAW_SIGNAL = "Sec-GPC: 1"
-TCF_CONTROL = "cmp"
+# The control of a host CMP's string (TCF, GPP), as its events record it.
+CMP_CONTROL = "cmp"
 
 
 def consent_changed_commit(
@@ -293,14 +294,36 @@ def consent_record_tcf(
     """Accept a host CMP's TC string: stored verbatim with its decoded fields, per purpose.
 
     A Tactful purpose is granted by the string when every TCF purpose it maps to has consent.
-    The visitor's own choices in Tactful keep precedence (`consent.precedence`); the same string
-    sent again records nothing.
     """
+    mapped = Purpose.objects.filter(always_on=False).exclude(tcf_purposes=[])
+    return cmp_signal_record(
+        subject=subject,
+        source=Source.TCF,
+        raw_signal=tc_string,
+        signal_data=decoded.summary(),
+        granted={p.key: set(p.tcf_purposes) <= decoded.purposes_consent for p in mapped},
+        notice_version=notice_version,
+    )
+
+
+def cmp_signal_record(
+    *,
+    subject: Subject,
+    source: Source,
+    raw_signal: str,
+    signal_data: Mapping[str, Any],
+    granted: Mapping[str, bool],
+    notice_version: int | None = None,
+) -> ConsentSnapshot:
+    """Record what a host CMP's string (TCF, GPP) says of each purpose it speaks for: one
+    `signal` event each, with the string verbatim and its decoded fields. It changes a purpose's
+    state only where the visitor made no choice of their own in Tactful (`consent.precedence`);
+    the same string sent again records nothing."""
     notice = _notice(notice_version)
     with transaction.atomic():
         subject = subject_lock(subject)
-        last = subject.consent_events.filter(source=Source.TCF).order_by("-sequence").first()
-        if last is not None and last.raw_signal == tc_string:
+        last = subject.consent_events.filter(source=source).order_by("-sequence").first()
+        if not granted or (last is not None and last.raw_signal == raw_signal):
             return consent_snapshot_build(
                 subject_id=subject.public_id,
                 record=consent_record_load(subject_id=subject.public_id),
@@ -308,27 +331,27 @@ def consent_record_tcf(
         states = {state.purpose_id: state for state in subject.consent_states.all()}
         now = timezone.now()
         events = []
-        mapped = Purpose.objects.filter(always_on=False).exclude(tcf_purposes=[])
-        for purpose in mapped:
-            granted = set(purpose.tcf_purposes) <= decoded.purposes_consent
+        for purpose in Purpose.objects.filter(always_on=False, key__in=list(granted)):
             events.append(
                 ConsentEvent(
                     created_at=now,
                     kind=ConsentEvent.Kind.SIGNAL,
                     purpose=purpose,
-                    granted=granted,
-                    source=Source.TCF,
-                    control=TCF_CONTROL,
-                    raw_signal=tc_string,
-                    signal_data=decoded.summary(),
+                    granted=granted[purpose.key],
+                    source=source,
+                    control=CMP_CONTROL,
+                    raw_signal=raw_signal,
+                    signal_data=dict(signal_data),
                     notice=notice,
                 )
             )
             state = states.get(purpose.pk)
             if event_replaces_state(
-                state_source=state.source if state else None, event_source=Source.TCF
+                state_source=state.source if state else None, event_source=source
             ):
-                _state_set(subject, purpose, state, granted=granted, source=Source.TCF, at=now)
+                _state_set(
+                    subject, purpose, state, granted=granted[purpose.key], source=source, at=now
+                )
         events_append(subject=subject, events=events)
         return consent_changed_commit(subject=subject, events=events)
 
