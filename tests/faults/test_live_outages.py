@@ -8,6 +8,7 @@ show the degraded path, and every process catches up with the latest revision wi
   again to recover. Runs when DATABASE_URL is PostgreSQL, and then fails if it is unreachable.
 """
 
+import contextlib
 import os
 import uuid
 from collections.abc import Callable, Iterator
@@ -200,27 +201,41 @@ def consent_events(database_url: str, token: str) -> int:
     return int(row[0])
 
 
-@pytest.mark.skipif(
+needs_postgres = pytest.mark.skipif(
     not POSTGRES.startswith("postgres"),
     reason="embedded mode: DATABASE_URL is not PostgreSQL, so there is no server to cut off",
 )
+
+
+@contextlib.contextmanager
+def postgres_behind_a_proxy(
+    tmp_path: Path, database: str
+) -> Iterator[tuple[dict[str, str], dict[str, str], TcpProxy]]:
+    """A throw-away Redis, and `database` reached through a proxy that the test may cut: the
+    server environment straight to the database (for commands), the one through the proxy (for
+    servers), and the proxy."""
+    redis = RedisServer()
+    redis.start()
+    target = urlsplit(database)
+    proxy = TcpProxy((target.hostname or "127.0.0.1", target.port or 5432))
+    proxy.start()
+    direct = server_env(DATABASE_URL=database, REDIS_URL=redis.url, TACTFUL_VAR_DIR=str(tmp_path))
+    credentials = target.netloc.rpartition("@")[0]
+    address = f"127.0.0.1:{proxy.port}"
+    netloc = f"{credentials}@{address}" if credentials else address
+    try:
+        yield direct, {**direct, "DATABASE_URL": target._replace(netloc=netloc).geturl()}, proxy
+    finally:
+        proxy.stop()
+        redis.stop()
+
+
+@needs_postgres
 def test_postgres_unreachable_under_load__last_known_good_consent_closed_then_recovery(
     tmp_path: Path, throwaway_database: str
 ):
     # Given two processes reaching PostgreSQL through a proxy, on a throw-away Redis
-    redis = RedisServer()
-    redis.start()
-    target = urlsplit(throwaway_database)
-    proxy = TcpProxy((target.hostname or "127.0.0.1", target.port or 5432))
-    proxy.start()
-    direct = server_env(
-        DATABASE_URL=throwaway_database, REDIS_URL=redis.url, TACTFUL_VAR_DIR=str(tmp_path)
-    )
-    credentials = target.netloc.rpartition("@")[0]
-    address = f"127.0.0.1:{proxy.port}"
-    netloc = f"{credentials}@{address}" if credentials else address
-    via_proxy = {**direct, "DATABASE_URL": target._replace(netloc=netloc).geturl()}
-    try:
+    with postgres_behind_a_proxy(tmp_path, throwaway_database) as (direct, via_proxy, proxy):
         manage(direct, "migrate", "--no-input", "-v0")
         manage(direct, "seed_demo", "-v0")
         with servers(via_proxy, 2, tmp_path) as started:
@@ -281,36 +296,14 @@ def test_postgres_unreachable_under_load__last_known_good_consent_closed_then_re
             )
             assert again.status_code == 200
             assert consent_events(throwaway_database, token) == events_before + 1
-    finally:
-        proxy.stop()
-        redis.stop()
 
 
-@pytest.mark.skipif(
-    not POSTGRES.startswith("postgres"),
-    reason="embedded mode: DATABASE_URL is not PostgreSQL, so there is no server to cut off",
-)
+@needs_postgres
 def test_postgres_connections_cut_while_idle__first_request_after_recovery_succeeds(
     tmp_path: Path, throwaway_database: str
 ):
     # Given a process whose pool holds idle connections to PostgreSQL, through a proxy
-    redis = RedisServer()
-    redis.start()
-    target = urlsplit(throwaway_database)
-    proxy = TcpProxy((target.hostname or "127.0.0.1", target.port or 5432))
-    proxy.start()
-    direct = server_env(
-        DATABASE_URL=throwaway_database, REDIS_URL=redis.url, TACTFUL_VAR_DIR=str(tmp_path)
-    )
-    credentials = target.netloc.rpartition("@")[0]
-    address = f"127.0.0.1:{proxy.port}"
-    via_proxy = {
-        **direct,
-        "DATABASE_URL": target._replace(
-            netloc=f"{credentials}@{address}" if credentials else address
-        ).geturl(),
-    }
-    try:
+    with postgres_behind_a_proxy(tmp_path, throwaway_database) as (direct, via_proxy, proxy):
         manage(direct, "migrate", "--no-input", "-v0")
         with servers(via_proxy, 1, tmp_path) as (server,):
             for _ in range(5):
@@ -325,6 +318,3 @@ def test_postgres_connections_cut_while_idle__first_request_after_recovery_succe
                 for _ in range(5)
             ]
             assert statuses == [200] * 5
-    finally:
-        proxy.stop()
-        redis.stop()
