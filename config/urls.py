@@ -17,5 +17,6 @@ urlpatterns = [
     path("api/docs/", SwaggerDocsView.as_view(url_name="schema"), name="api-docs"),
     path("api/redoc/", RedocDocsView.as_view(url_name="schema"), name="api-redoc"),
     path("", include("consent.urls")),
+    path("", include("personalization.edge.urls")),
     path("", include("personalization.urls")),
 ]

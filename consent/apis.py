@@ -22,6 +22,7 @@ from consent.api_examples import (
     SUBJECT_ERASE_EXAMPLES,
     SUBJECT_EXPORT_EXAMPLES,
 )
+from consent.edge_tokens import CONSENT_TOKEN_HEADER
 from consent.exceptions import ConsentRequired, NoSubject
 from consent.gpp import gpp_string_decode
 from consent.models import Subject
@@ -198,7 +199,10 @@ class ConsentApi(SubjectApi):
                 )
         response = Response()
         token = subject_token_issue(response, subject.public_id, snapshot.version)
-        response.data = ConsentUpdatedSerializer({**asdict(snapshot), "token": token}).data
+        consent_token = response.get(CONSENT_TOKEN_HEADER)
+        response.data = ConsentUpdatedSerializer(
+            {**asdict(snapshot), "token": token, "consent_token": consent_token}
+        ).data
         return response
 
 

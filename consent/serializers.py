@@ -190,6 +190,11 @@ class ConsentUpdatedSerializer(ConsentStateSerializer):
     token = serializers.CharField(
         help_text="The signed subject token: send it as the X-Tactful-Subject header."
     )
+    consent_token = serializers.CharField(
+        allow_null=True,
+        help_text="A consent token for edges (minutes; renew at GET /api/v1/consent/token), "
+        "also in the X-Tactful-Consent header; null when this server issues none.",
+    )
 
 
 class PreferencesField(serializers.DictField):

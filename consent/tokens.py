@@ -2,7 +2,8 @@
 
 A token names the subject's public id and the consent version the subject had when the token
 was issued: whoever holds the token of a newer version than a cached consent record knows that
-record is stale (see `consent.selectors.state`). Every consent write answers with a new token.
+record is stale (see `consent.selectors.state`). Every consent write answers with a new token,
+and with a fresh consent token for edges (`consent.edge_tokens`).
 """
 
 from dataclasses import dataclass
@@ -13,6 +14,8 @@ from django.core import signing
 from django.http import HttpRequest
 from django.http.response import HttpResponseBase
 from rest_framework.request import Request
+
+from consent.edge_tokens import CONSENT_TOKEN_COOKIE
 
 SUBJECT_COOKIE = "tactful_subject"
 SUBJECT_HEADER = "X-Tactful-Subject"
@@ -71,7 +74,11 @@ def subject_id_from_request(request: HttpRequest | Request) -> str | None:
 
 def subject_token_issue(response: HttpResponseBase, public_id: str, version: int) -> str:
     """Give the client a new token, after a change of the subject: as the cookie (browsers) and
-    the `X-Tactful-Subject` response header (other clients); the token."""
+    the `X-Tactful-Subject` response header (other clients), with a consent token beside it;
+    the token."""
+    # Imported here: issuing a consent token reads consent, and consent's selectors read tokens.
+    from consent.services.edge_tokens import consent_token_issue_for
+
     token = subject_token_sign(public_id, version)
     response[SUBJECT_HEADER] = token
     response.set_cookie(
@@ -82,9 +89,12 @@ def subject_token_issue(response: HttpResponseBase, public_id: str, version: int
         samesite=_samesite(),
         secure=bool(settings.TACTFUL["SUBJECT_COOKIE_SECURE"]),
     )
+    consent_token_issue_for(response, subject_id=public_id, version=version)
     return token
 
 
 def subject_cookie_clear(response: HttpResponseBase) -> None:
-    """Remove the subject cookie: after an erasure the browser is a new, anonymous visitor."""
+    """Remove the subject cookie (and the consent token's): after an erasure the browser is a
+    new, anonymous visitor."""
     response.delete_cookie(SUBJECT_COOKIE, samesite=_samesite())
+    response.delete_cookie(CONSENT_TOKEN_COOKIE, samesite=_samesite())

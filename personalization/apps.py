@@ -12,3 +12,6 @@ class PersonalizationConfig(AppConfig):
         # Connects the reactions to consent changes, data requests and taxonomy edits.
         from personalization import receivers  # noqa: F401
         from personalization.outcomes import receivers as outcomes_receivers  # noqa: F401
+
+        # The edge tier keeps its admin (edge keys) in its own package.
+        from personalization.edge import admin  # noqa: F401

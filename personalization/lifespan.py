@@ -1,7 +1,8 @@
 """The process listener: keeps this process's snapshot and its open sockets current.
 
 One listener per process (per event loop) hears the `revisions` broadcast, swaps the snapshot,
-then tells each local socket still behind: sockets do not join the group themselves, so a
+wakes the edges' revision streams (`personalization.edge.push`), then tells each local socket
+still behind: sockets do not join the group themselves, so a
 publish costs one channel-layer message per process, not one per socket, and the fan-out to
 1,000 sockets is one loop on the event loop with no message queue in between.
 
@@ -30,6 +31,7 @@ from config.broadcast import broadcast_loop_set
 from consent.selectors import ConsentSnapshot, consent_versions_stored
 from consent.services.announce import changes_react_pending
 from consent.versions import consent_version_learn
+from personalization.edge.push import edge_revision_announce
 from personalization.engine import Snapshot
 from personalization.snapshot import REVISIONS_GROUP, asnapshot_current, asnapshot_expire
 from personalization.sockets import SharedDecisions
@@ -121,6 +123,7 @@ async def revision_check(*, known: int) -> Snapshot:
     """
     asnapshot_expire()
     snapshot = await asnapshot_current()
+    edge_revision_announce(snapshot.revision)
     await _fan_out(snapshot, behind=known)
     return snapshot
 
@@ -183,6 +186,7 @@ async def _follow_broadcasts() -> None:
                     if message.get("type") == "revision.published":
                         revision = int(message.get("revision", 0))
                         snapshot = await asnapshot_current(at_least=revision)
+                        edge_revision_announce(snapshot.revision)
                         await _fan_out(snapshot, behind=snapshot.revision)
         except asyncio.CancelledError:
             if channel:

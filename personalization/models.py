@@ -84,6 +84,12 @@ class Placement(models.Model):
         help_text="Share of measured visitors who always get the default, even when a rule "
         "matches, to measure what personalization is worth (e.g. 5). 0: no holdout.",
     )
+    client_evaluable = models.BooleanField(
+        default=False,
+        help_text="Published to browsers in the client snapshot (GET /api/v1/snapshot/client), "
+        "rules and segments included, so the SDK can decide it on the device. Only for "
+        "placements whose rules reveal nothing you would not show every visitor.",
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -278,3 +284,6 @@ from personalization.outcomes.models import (  # noqa: E402, F401
     GoalDay,
     ReportApiKey,
 )
+
+# The edge tier's credential, kept with the rest of the edge tier's origin side.
+from personalization.edge.models import EdgeKey  # noqa: E402, F401

@@ -35,6 +35,7 @@ def config_document(*, revision: int) -> dict[str, Any]:
             "value_type": p.value_type,
             "default": p.default_value,
             "enabled": p.enabled,
+            "client_evaluable": p.client_evaluable,
             "variants": {
                 v.key: {"value": v.value, "description": v.description} for v in p.variants.all()
             },

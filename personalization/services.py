@@ -119,6 +119,7 @@ def placement_create(
     default_value: Any,
     variants: Mapping[str, Any] | None = None,
     enabled: bool = True,
+    client_evaluable: bool = False,
     description: str = "",
     author: Author = None,
 ) -> Placement:
@@ -128,6 +129,7 @@ def placement_create(
         value_type=value_type,
         default_value=default_value,
         enabled=enabled,
+        client_evaluable=client_evaluable,
         description=description,
     )
     with config_batch(author=author, message=f"Created placement {key}"):
@@ -251,6 +253,7 @@ def _config_restore(document: Mapping[str, Any]) -> None:
                 "default_value": data["default"],
                 "enabled": data["enabled"],
                 "holdout_percentage": (data.get("holdout") or {}).get("percentage", 0.0),
+                "client_evaluable": data.get("client_evaluable", False),
             },
         )
         placements[key] = placement

@@ -228,6 +228,11 @@ TACTFUL = {
     # seals use a key derived from it for this purpose only). Fallbacks verify older seals.
     "CHAIN_KEY": env.str("TACTFUL_CHAIN_KEY", default=""),
     "CHAIN_KEY_FALLBACKS": env.list("TACTFUL_CHAIN_KEY_FALLBACKS", default=[]),
+    # Consent tokens for edges (Ed25519): lifetime, and the private key as PEM text or a PEM
+    # file. Neither set: a development key in VAR_DIR when DEBUG is on, otherwise no tokens.
+    "CONSENT_TOKEN_SECONDS": env.int("TACTFUL_CONSENT_TOKEN_SECONDS", default=300),
+    "CONSENT_TOKEN_KEY": env.str("TACTFUL_CONSENT_TOKEN_KEY", default=""),
+    "CONSENT_TOKEN_KEY_FILE": env.str("TACTFUL_CONSENT_TOKEN_KEY_FILE", default=""),
     # "Why am I seeing this": recent personalized decisions per subject, cache only (max 24 h).
     "DECISION_LOG_SECONDS": env.int("TACTFUL_DECISION_LOG_SECONDS", default=3600),
     "DECISION_LOG_SIZE": env.int("TACTFUL_DECISION_LOG_SIZE", default=20),

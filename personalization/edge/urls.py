@@ -1,0 +1,11 @@
+"""URLs of the edge tier's origin side: the snapshots and the revision stream."""
+
+from django.urls import path
+
+from personalization.edge import apis
+
+urlpatterns = [
+    path("api/v1/edge/snapshot", apis.EdgeSnapshotApi.as_view(), name="edge-snapshot"),
+    path("api/v1/edge/revisions", apis.revisions_stream, name="edge-revisions"),
+    path("api/v1/snapshot/client", apis.ClientSnapshotApi.as_view(), name="client-snapshot"),
+]
