@@ -7,6 +7,7 @@ import {
   compileSnapshot,
   decide,
   decideMany,
+  decideWithout,
   decisionBody,
   evaluateCondition,
   SnapshotDocumentError,
@@ -108,4 +109,65 @@ test("evaluateCondition__attribute_holding_undefined__reads_as_null_like_a_missi
   // When conditions on it are evaluated / Then it behaves as a missing attribute: null
   assert.equal(evaluateCondition({ "a.b": null }, { a: { b: undefined } }), true);
   assert.equal(evaluateCondition({ "a.b": { $exists: true } }, { a: { b: undefined } }), false);
+});
+
+const PREFS_FIRST: SnapshotDocument = {
+  revision: 4,
+  segments: {
+    mobile: { condition: { "context.device": "mobile" } },
+    outdoor: { condition: { "prefs.interests": "outdoor" } },
+  },
+  experiments: {},
+  placements: {
+    hero: {
+      value_type: "string",
+      default: "generic",
+      enabled: true,
+      variants: { mobile: { value: "small" }, outdoor: { value: "trail" } },
+      rules: [
+        { order: 1, segment: "mobile", variant: "mobile" },
+        { order: 2, segment: "outdoor", variant: "outdoor" },
+      ],
+    },
+  },
+};
+const MISSING = new Set(["prefs", "signals"]);
+
+test("decideWithout__granted_rule_reads_a_missing_namespace__null", () => {
+  // Given a desktop visitor who granted personalization, whose preferences are not at hand
+  const hero = compileSnapshot(PREFS_FIRST).placements.get("hero")!;
+  const visitor: Visitor = {
+    subjectId: "s1",
+    attributes: { context: { device: "desktop" } },
+    granted: new Set(["necessary", "personalization"]),
+  };
+  // When decided without prefs / Then only a tier holding them can decide
+  assert.equal(decideWithout(hero, visitor, MISSING), null);
+});
+
+test("decideWithout__earlier_rule_serves__the_decision", () => {
+  // Given a mobile visitor: the contextual rule before the preference rule serves
+  const hero = compileSnapshot(PREFS_FIRST).placements.get("hero")!;
+  const visitor: Visitor = {
+    subjectId: "s1",
+    attributes: { context: { device: "mobile" } },
+    granted: new Set(["necessary", "personalization"]),
+  };
+  // When / Then the same decision as decide's
+  assert.deepEqual(decideWithout(hero, visitor, MISSING), decide(hero, visitor));
+  assert.equal(decideWithout(hero, visitor, MISSING)!.variant, "mobile");
+});
+
+test("decideWithout__purpose_not_granted__consent_required_as_decide", () => {
+  // Given an anonymous desktop visitor: the preference rule is skipped for consent
+  const hero = compileSnapshot(PREFS_FIRST).placements.get("hero")!;
+  const visitor: Visitor = {
+    subjectId: null,
+    attributes: { context: { device: "desktop" } },
+    granted: new Set(["necessary"]),
+  };
+  // When / Then decided at once, as decide does
+  const decision = decideWithout(hero, visitor, MISSING);
+  assert.equal(decision!.reason, "CONSENT_REQUIRED");
+  assert.deepEqual(decision, decide(hero, visitor));
 });

@@ -16,10 +16,24 @@ import type {
 
 const ROLLOUT_HASH_VERSION = 2;
 
+const NOTHING_MISSING: ReadonlySet<string> = new Set();
+
 /** Decide one placement for one visitor; never throws (an error serves the default). */
 export function decide(placement: CompiledPlacement, visitor: Visitor): Decision {
+  return decideWithout(placement, visitor, NOTHING_MISSING) as Decision;
+}
+
+/** Decide one placement for a visitor whose attributes lack the namespaces `missing` (an edge
+ * has no preferences or signals): null when a rule that would be considered — its purposes
+ * granted, no earlier rule served — reads one of them, since only a tier holding them can
+ * decide it. Otherwise the decision `decide` gives; never throws. */
+export function decideWithout(
+  placement: CompiledPlacement,
+  visitor: Visitor,
+  missing: ReadonlySet<string>,
+): Decision | null {
   try {
-    return evaluate(placement, visitor);
+    return evaluate(placement, visitor, missing);
   } catch {
     return fallback(placement, "ERROR", { error: "evaluation failed" });
   }
@@ -46,7 +60,11 @@ export function decisionBody(decision: Decision): DecisionBody {
   return { value, variant, reason, personalized, explanation };
 }
 
-function evaluate(placement: CompiledPlacement, visitor: Visitor): Decision {
+function evaluate(
+  placement: CompiledPlacement,
+  visitor: Visitor,
+  missing: ReadonlySet<string>,
+): Decision | null {
   if (!placement.enabled) return fallback(placement, "DISABLED", {});
   const { granted, attributes } = visitor;
   let skipped: SkippedRule[] | null = null;
@@ -62,6 +80,9 @@ function evaluate(placement: CompiledPlacement, visitor: Visitor): Decision {
         missing_purposes: missing,
       });
       continue;
+    }
+    if (rule.segment !== null && missing.size > 0) {
+      for (const namespace of rule.segment.namespaces) if (missing.has(namespace)) return null;
     }
     if (rule.segment !== null && !rule.segment.matches(attributes)) continue;
     if (rule.rollout < 100 && !inRollout(placement.key, rule, visitor.subjectId)) continue;

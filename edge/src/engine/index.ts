@@ -14,7 +14,7 @@ export {
   purposesFor,
   SnapshotDocumentError,
 } from "./compile.js";
-export { decide, decideMany, decisionBody } from "./evaluate.js";
+export { decide, decideMany, decideWithout, decisionBody } from "./evaluate.js";
 export { bucketRanges, chooseVariation, fnv1a32, hashUnit, inRange } from "./hashing.js";
 export { NAMESPACE_PURPOSES } from "./types.js";
 export type {

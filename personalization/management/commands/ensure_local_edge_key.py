@@ -1,0 +1,27 @@
+"""Give the local edge worker of the embedded mode a key: kept in VAR_DIR, made again if revoked."""
+
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from personalization.edge.selectors import edge_key_check
+from personalization.edge.services import edge_key_create
+
+NAME = "local-workerd"
+
+
+class Command(BaseCommand):
+    help = "Write an active edge key for the local edge worker to VAR_DIR/edge-key.txt (development only)."
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if not settings.DEBUG:
+            raise CommandError("Refusing outside development: use create_edge_key in production.")
+        key_file = Path(settings.VAR_DIR) / "edge-key.txt"
+        if key_file.exists() and edge_key_check(key_file.read_text().strip()):
+            return
+        _, key = edge_key_create(name=NAME)
+        key_file.parent.mkdir(parents=True, exist_ok=True)
+        key_file.touch(mode=0o600)
+        key_file.write_text(key + "\n")
