@@ -13,7 +13,9 @@ NAME = "local-workerd"
 
 
 class Command(BaseCommand):
-    help = "Write an active edge key for the local edge worker to VAR_DIR/edge-key.txt (development only)."
+    help = (
+        "Keep an active edge key for the local edge worker in VAR_DIR/edge-key.txt (development)."
+    )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if not settings.DEBUG:

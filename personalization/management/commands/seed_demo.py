@@ -66,6 +66,8 @@ PLACEMENTS: dict[str, dict[str, Any]] = {
         "default": False,
         "variants": {"on": True, "off": False},
         "rules": [("spring-campaign", "on")],
+        # Context and an experiment only: browsers may decide it themselves.
+        "client_evaluable": True,
     },
 }
 
@@ -109,6 +111,7 @@ class Command(BaseCommand):
                     value_type=spec["value_type"],
                     default_value=spec["default"],
                     variants=spec["variants"],
+                    client_evaluable=spec.get("client_evaluable", False),
                 )
                 for segment_key, variant in spec["rules"]:
                     services.rule_create(
