@@ -76,7 +76,7 @@ def test_edge_snapshot__demo__every_placement_with_rule_purposes_and_no_marketer
     body = response.json()
     assert body["format"] == "tactful.edge-snapshot/1"
     assert body["revision"] == body["document"]["revision"] >= 1
-    assert [p["key"] for p in body["purposes"]][0] == "necessary"
+    assert body["purposes"][0] == {"key": "necessary", "always_on": True}
     document = body["document"]
     assert set(document["placements"]) == {"home-hero", "recommendations", "free-shipping-banner"}
     hero_rules = document["placements"]["home-hero"]["rules"]
