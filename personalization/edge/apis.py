@@ -1,6 +1,7 @@
 """The snapshot endpoints: the edge snapshot (edge key), the client snapshot (public), and the
 stream of revisions pushed to edges (server-sent events)."""
 
+import time
 from collections.abc import AsyncIterator
 
 import orjson
@@ -25,9 +26,13 @@ from personalization.edge.selectors import edge_key_check, edge_key_from_request
 
 # A comment this often keeps idle proxies from closing a stream, and lets a revoked key's
 # stream end within this time.
-HEARTBEAT_SECONDS = 15.0
+HEARTBEAT_SECONDS = 10.0
 # What an edge waits before reconnecting a stream that broke (the SSE `retry` field).
 RECONNECT_MILLISECONDS = 1000
+# A stream ends after this long and the edge opens another (its first event is the current
+# revision, so nothing is missed): a server shutting down waits for open responses, and no
+# ASGI message tells a response that the server is stopping.
+STREAM_SECONDS = 30.0
 
 
 def _etags(header: str) -> set[str]:
@@ -110,9 +115,12 @@ def revisions_stream(request: HttpRequest) -> HttpResponse:
 
     async def events() -> AsyncIterator[bytes]:
         yield f"retry: {RECONNECT_MILLISECONDS}\n".encode() + _event("revision", {"revision": first})
+        until = time.monotonic() + STREAM_SECONDS
         async for revision in edge_revisions_follow(since=first, heartbeat=HEARTBEAT_SECONDS):
             if not await sync_to_async(edge_key_check, thread_sensitive=False)(key):
                 yield _event("revoked", {"message": INVALID_KEY})
+                return
+            if time.monotonic() >= until:
                 return
             yield b": heartbeat\n\n" if revision is None else _event(
                 "revision", {"revision": revision}

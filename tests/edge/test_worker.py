@@ -4,6 +4,7 @@ what it forwards, and its errors — each answer compared with the origin's own.
 import time
 
 import httpx
+import orjson
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
@@ -132,7 +133,7 @@ def test_worker__gpc_not_yet_recorded__forwarded_then_recorded(origin, worker):
 )
 def test_worker__invalid_decide__the_origins_400(origin, worker, body, code):
     # When / Then the same status and body, word for word
-    edge, source = both(origin, worker, DECIDE, content=__import__("orjson").dumps(body))
+    edge, source = both(origin, worker, DECIDE, content=orjson.dumps(body))
     assert edge.status_code == source.status_code == 400
     assert edge.json() == source.json()
     assert edge.json()["error"]["code"] == code
