@@ -11,6 +11,8 @@ PYTHON ?= $(shell for p in python3.13 python3.12 python3 python; do \
 
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# The edge worker (workerd) that `make run` starts in front of the origin.
+EDGE_PORT ?= 8787
 
 # The TypeScript SDK: an npm package (sdk/dist, esbuild + tsc), copied into a static folder
 # Django serves (git-ignored).
@@ -23,9 +25,11 @@ NEED_NODE := command -v node >/dev/null 2>&1 && command -v $(NPM) >/dev/null 2>&
 	     echo "Install them (e.g. 'apt-get install nodejs npm', or from https://nodejs.org) and run make again." >&2; \
 	     exit 1; }
 
-# The TypeScript engine (shared by the edge worker and the SDK): built with tsc (git-ignored).
+# The TypeScript engine (shared by the edge worker and the SDK) and the edge worker: built with
+# tsc, with workerd's configuration (git-ignored).
 EDGE := edge
 EDGE_BUILD := $(EDGE)/dist/engine.js
+WORKERD := $(EDGE)/node_modules/.bin/workerd
 
 .PHONY: run test venv lint typecheck pytest migrate demo bench clean sdk sdk-test edge edge-test
 
@@ -82,9 +86,15 @@ demo: migrate
 	$(BIN)/python manage.py seed_demo
 	$(BIN)/python manage.py ensure_local_admin
 
+# The origin in the foreground, the edge worker beside it (stopped with it).
 run: demo sdk edge
 	$(BIN)/python manage.py collectstatic --no-input --verbosity 0
 	@echo "Demo shop: http://$(HOST):$(PORT)/   Admin: http://$(HOST):$(PORT)/admin/   Privacy center: http://$(HOST):$(PORT)/privacy/"
+	@echo "Edge worker (workerd, decide and OFREP at the edge; the rest passed to the origin): http://$(HOST):$(EDGE_PORT)/"
+	@key=$$($(BIN)/python manage.py ensure_local_edge_key) || exit 1; \
+	EDGE_KEY=$$key ORIGIN_URL=http://$(HOST):$(PORT) $(WORKERD) serve $(EDGE)/dist/workerd.capnp \
+		--socket-addr http=$(HOST):$(EDGE_PORT) & edge=$$!; \
+	trap 'kill $$edge 2>/dev/null' EXIT; \
 	$(BIN)/python -m config.serve --host $(HOST) --port $(PORT)
 
 lint: venv
@@ -94,8 +104,8 @@ lint: venv
 typecheck: venv
 	$(BIN)/mypy .
 
-# The browser tests load the built SDK.
-pytest: venv sdk
+# The browser tests load the built SDK; the edge tests run the built worker under workerd.
+pytest: venv sdk edge
 	$(BIN)/pytest
 
 test: lint typecheck sdk-test edge edge-test pytest

@@ -1,4 +1,4 @@
-"""Give the local edge worker of the embedded mode a key: kept in VAR_DIR, made again if revoked."""
+"""Print an edge key for the local edge worker (`make run`): kept in VAR_DIR, made again if revoked."""
 
 from pathlib import Path
 from typing import Any
@@ -21,9 +21,10 @@ class Command(BaseCommand):
         if not settings.DEBUG:
             raise CommandError("Refusing outside development: use create_edge_key in production.")
         key_file = Path(settings.VAR_DIR) / "edge-key.txt"
-        if key_file.exists() and edge_key_check(key_file.read_text().strip()):
-            return
-        _, key = edge_key_create(name=NAME)
-        key_file.parent.mkdir(parents=True, exist_ok=True)
-        key_file.touch(mode=0o600)
-        key_file.write_text(key + "\n")
+        key = key_file.read_text().strip() if key_file.exists() else ""
+        if not edge_key_check(key):
+            _, key = edge_key_create(name=NAME)
+            key_file.parent.mkdir(parents=True, exist_ok=True)
+            key_file.touch(mode=0o600)
+            key_file.write_text(key + "\n")
+        self.stdout.write(key)
