@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 import orjson
 from asgiref.sync import sync_to_async
 from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
 from django.views.decorators.http import require_GET
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -100,7 +101,7 @@ def _event(name: str, data: object) -> bytes:
 
 
 @require_GET
-def revisions_stream(request: HttpRequest) -> HttpResponse:
+def revisions_stream(request: HttpRequest) -> HttpResponseBase:
     """`GET /api/v1/edge/revisions`: the latest revision at once, then each new one as it is
     published (`event: revision`, `data: {"revision": R}`), a comment every heartbeat, and
     `event: revoked` before the stream ends if the key is revoked."""
@@ -126,8 +127,8 @@ def revisions_stream(request: HttpRequest) -> HttpResponse:
                 "revision", {"revision": revision}
             )
 
-    response = StreamingHttpResponse(events(), content_type="text/event-stream")
-    response["Cache-Control"] = "no-cache"
+    stream = StreamingHttpResponse(events(), content_type="text/event-stream")
+    stream["Cache-Control"] = "no-cache"
     # Proxies that buffer (nginx) pass each event on at once.
-    response["X-Accel-Buffering"] = "no"
-    return response
+    stream["X-Accel-Buffering"] = "no"
+    return stream

@@ -20,6 +20,19 @@ from consent.selectors import ConsentSnapshot
 from consent.tokens import SUBJECT_HEADER
 
 
+def _read(token):
+    """The claims of a token that must be valid."""
+    claims = consent_token_read(token)
+    assert claims is not None
+    return claims
+
+
+def _sign(consent, **kwargs):
+    token = consent_token_sign(consent, **kwargs)
+    assert token is not None
+    return token
+
+
 def _unb64(text):
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
@@ -63,7 +76,7 @@ def test_consent_put__withdrawal__a_fresh_token_without_the_purpose(client, db):
     # When it is withdrawn
     second = _grant(client, {"personalization": False}).json()
     # Then the new token says so, at a newer consent version
-    old, new = (consent_token_read(body["consent_token"]) for body in (first, second))
+    old, new = (_read(body["consent_token"]) for body in (first, second))
     assert new.purposes["personalization"] is False and new.version > old.version
 
 
@@ -79,8 +92,8 @@ def test_preferences_put__change__answers_a_fresh_token_header(client, db):
     )
     # Then a new consent token comes with the new subject token
     assert response.status_code == 200
-    claims = consent_token_read(response[CONSENT_TOKEN_HEADER])
-    assert claims.version > consent_token_read(granted.json()["consent_token"]).version
+    claims = _read(response[CONSENT_TOKEN_HEADER])
+    assert claims.version > _read(granted.json()["consent_token"]).version
 
 
 def test_consent_token_renew__subject__fresh_token_with_gpc_of_the_request(client, db):
@@ -95,7 +108,7 @@ def test_consent_token_renew__subject__fresh_token_with_gpc_of_the_request(clien
     assert response.status_code == 200 and response["Cache-Control"] == "no-store"
     body = response.json()
     assert body["expires_in"] == 300 and body["token"] == response[CONSENT_TOKEN_HEADER]
-    claims = consent_token_read(body["token"])
+    claims = _read(body["token"])
     assert claims.gpc is True and claims.purposes["advertising"] is False
 
 
@@ -125,16 +138,16 @@ def _tactful():
 def test_consent_token_read__expired__none(db):
     # Given a token issued longer ago than its lifetime
     consent = ConsentSnapshot(subject_id="abc", purposes={"personalization": True}, version=3)
-    token = consent_token_sign(consent, now=time.time() - 301)
+    token = _sign(consent, now=time.time() - 301)
     # Then it is read as nothing
     assert consent_token_read(token) is None
-    assert consent_token_read(consent_token_sign(consent)).subject_id == "abc"
+    assert _read(_sign(consent)).subject_id == "abc"
 
 
 def test_consent_token_read__forged__none(db):
     # Given a token signed by another key, and one whose payload was edited
     consent = ConsentSnapshot(subject_id="abc", purposes={"personalization": False}, version=1)
-    genuine = consent_token_sign(consent)
+    genuine = _sign(consent)
     head, _, signature = genuine.split(".")
     edited_payload = (
         base64.urlsafe_b64encode(
@@ -160,12 +173,12 @@ def test_development_key__debug_without_key__generated_once_in_var_dir(tmp_path)
     settings_ = {**_tactful(), "CONSENT_TOKEN_KEY": "", "CONSENT_TOKEN_KEY_FILE": ""}
     with override_settings(DEBUG=True, VAR_DIR=tmp_path, TACTFUL=settings_):
         consent = ConsentSnapshot(subject_id="abc", purposes={}, version=1)
-        token = consent_token_sign(consent)
+        token = _sign(consent)
         # Then a key file was written, readable by its owner only, and verifies the token
         key_file = tmp_path / "consent-token-key.pem"
         assert key_file.read_bytes().startswith(b"-----BEGIN PRIVATE KEY-----")
         assert key_file.stat().st_mode & 0o077 == 0
-        assert consent_token_read(token).subject_id == "abc"
+        assert _read(token).subject_id == "abc"
     _signing_key.cache_clear()
 
 

@@ -43,8 +43,9 @@ def test_differential__decide__same_answers_for_every_context_and_visitor(
     arms = set()
     for (name, headers), context in itertools.product(visitors.items(), CONTEXTS):
         for placements in (None, ["free-shipping-banner"], ["home-hero", "home-hero"]):
-            body = {"context": context} if placements is None else {
-                "context": context, "placements": placements}  # fmt: skip
+            body: dict[str, object] = {"context": context}
+            if placements is not None:
+                body["placements"] = placements
             edge, source = both(origin, worker, "/api/v1/decide", body, headers=headers)
             assert edge.status_code == source.status_code == 200, (name, context)
             assert edge.json() == source.json(), (name, context, placements)
@@ -58,7 +59,7 @@ def test_differential__ofrep__same_answers_for_every_flag_context_and_visitor(
     origin: Origin, worker: Worker, visitors: dict[str, dict[str, str]]
 ):
     for (name, headers), context in itertools.product(visitors.items(), CONTEXTS[:4]):
-        body = {"context": {**context, "targetingKey": name}}
+        body = {"context": {**context, "targetingKey": name}}  # type: ignore[dict-item]
         edge, source = both(origin, worker, "/ofrep/v1/evaluate/flags", body, headers=headers)
         assert edge.json() == source.json(), (name, context)
         for key in ("home-hero", "recommendations", "free-shipping-banner"):

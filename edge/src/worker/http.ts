@@ -30,9 +30,11 @@ export class BodyError extends Error {
 /** The request's bytes, refused past `limit` without reading further. */
 export async function bodyBytes(request: Request, limit: number): Promise<Uint8Array<ArrayBuffer>> {
   const tooLarge = () => new BodyError(413, "payload_too_large", `Request body is larger than ${limit} bytes.`);
-  const declared = Number(request.headers.get("Content-Length") ?? "0");
-  if (declared > limit) throw tooLarge();
+  const length = request.headers.get("Content-Length");
+  if (length !== null && Number(length) > limit) throw tooLarge();
   if (request.body === null) return new Uint8Array(0);
+  // A declared length is what the runtime delivers: read it whole.
+  if (length !== null) return new Uint8Array(await request.arrayBuffer());
   const reader = request.body.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;

@@ -81,10 +81,10 @@ export default {
     const url = new URL(request.url);
     const answer = await route(request, edge, url);
     if (answer !== null) {
-      responses.inc({ route: url.pathname.startsWith(FLAG_PATH) ? `${FLAG_PATH}{key}` : url.pathname, status: String(answer.status) });
+      responses.inc(url.pathname.startsWith(FLAG_PATH) ? `${FLAG_PATH}{key}` : url.pathname, String(answer.status));
       return answer;
     }
-    forwarded.inc({ why: "route" });
+    forwarded.inc("route");
     if (request.headers.get("Upgrade")?.toLowerCase() === "websocket") {
       // A socket is passed through as it is (the runtime joins the two ends).
       return fetch(new Request(`${edge.settings.origin}${url.pathname}${url.search}`, request));

@@ -36,7 +36,7 @@ export async function serve(
 ): Promise<Served> {
   const loaded = edge.holder.current;
   if (loaded === null) {
-    forwarded.inc({ why: "no_snapshot" });
+    forwarded.inc("no_snapshot");
     try {
       return { kind: "response", response: await forward(request, edge.settings, body) };
     } catch {
@@ -47,11 +47,11 @@ export async function serve(
   const gpc = request.headers.get("Sec-GPC") === "1";
   let outcome = decideAtEdge(loaded, consent, gpc, context, keys);
   if (outcome.kind === "forward") {
-    forwarded.inc({ why: outcome.why });
+    forwarded.inc(outcome.why);
     try {
       return { kind: "response", response: await forward(request, edge.settings, body) };
     } catch {
-      degraded.inc({ why: outcome.why });
+      degraded.inc(outcome.why);
       outcome = decideAtEdge(loaded, consent, gpc, context, keys, true);
     }
   }

@@ -91,7 +91,7 @@ export class SnapshotHolder {
       if (response.status === 304) {
         await response.body?.cancel();
         this.confirmedAt = Date.now();
-        snapshotFetches.inc({ result: "not_modified" });
+        snapshotFetches.inc("not_modified");
         return;
       }
       if (response.status !== 200) throw new Error(`status ${response.status}`);
@@ -100,10 +100,10 @@ export class SnapshotHolder {
         this.current = loaded;
       }
       this.confirmedAt = Date.now();
-      snapshotFetches.inc({ result: "updated" });
+      snapshotFetches.inc("updated");
     } catch (error) {
       // The last known good snapshot stays; the next period tries again.
-      snapshotFetches.inc({ result: "failed" });
+      snapshotFetches.inc("failed");
       console.warn(`edge snapshot check failed: ${String(error)}`);
     }
   }

@@ -1,4 +1,4 @@
-"""Print an edge key for the local edge worker (`make run`): kept in VAR_DIR, made again if revoked."""
+"""Print an edge key for the local edge worker (`make run`), kept in VAR_DIR; remade if revoked."""
 
 from pathlib import Path
 from typing import Any
