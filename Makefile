@@ -119,6 +119,7 @@ bench: venv edge
 	$(BIN)/python benchmarks/bench_push.py
 	$(BIN)/python benchmarks/bench_ws_memory.py
 	$(BIN)/python benchmarks/bench_load.py
+	$(BIN)/python benchmarks/bench_edge.py
 
 clean:
 	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache .hypothesis \
