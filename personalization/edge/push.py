@@ -1,4 +1,4 @@
-""""Revision R is out", pushed to edges: the process listener announces, each stream waits.
+"""The push of each new revision to edges: the process listener announces, each stream waits.
 
 The process listener (`personalization.lifespan`) calls `edge_revision_announce` whenever it
 swaps in a revision (a broadcast, or its periodic check); every edge stream open in the process
