@@ -72,6 +72,18 @@ def subject_id_from_request(request: HttpRequest | Request) -> str | None:
     return token.public_id if token is not None else None
 
 
+def token_cookie_set(response: HttpResponseBase, name: str, token: str, *, max_age: int) -> None:
+    """Set a token's cookie: HttpOnly, SameSite and Secure as configured."""
+    response.set_cookie(
+        name,
+        token,
+        max_age=max_age,
+        httponly=True,
+        samesite=_samesite(),
+        secure=bool(settings.TACTFUL["SUBJECT_COOKIE_SECURE"]),
+    )
+
+
 def subject_token_issue(response: HttpResponseBase, public_id: str, version: int) -> str:
     """Give the client a new token, after a change of the subject: as the cookie (browsers) and
     the `X-Tactful-Subject` response header (other clients), with a consent token beside it;
@@ -81,14 +93,7 @@ def subject_token_issue(response: HttpResponseBase, public_id: str, version: int
 
     token = subject_token_sign(public_id, version)
     response[SUBJECT_HEADER] = token
-    response.set_cookie(
-        SUBJECT_COOKIE,
-        token,
-        max_age=_max_age(),
-        httponly=True,
-        samesite=_samesite(),
-        secure=bool(settings.TACTFUL["SUBJECT_COOKIE_SECURE"]),
-    )
+    token_cookie_set(response, SUBJECT_COOKIE, token, max_age=_max_age())
     consent_token_issue_for(response, subject_id=public_id, version=version)
     return token
 

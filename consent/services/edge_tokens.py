@@ -1,6 +1,5 @@
 """Issuing consent tokens: with every change of a subject, and on renewal."""
 
-from django.conf import settings
 from django.http.response import HttpResponseBase
 
 from consent.edge_tokens import (
@@ -10,6 +9,7 @@ from consent.edge_tokens import (
     token_seconds,
 )
 from consent.selectors import ConsentSnapshot, consent_resolve
+from consent.tokens import token_cookie_set
 
 
 def consent_token_issue(response: HttpResponseBase, *, consent: ConsentSnapshot) -> str | None:
@@ -20,14 +20,7 @@ def consent_token_issue(response: HttpResponseBase, *, consent: ConsentSnapshot)
     if token is None:
         return None
     response[CONSENT_TOKEN_HEADER] = token
-    response.set_cookie(
-        CONSENT_TOKEN_COOKIE,
-        token,
-        max_age=token_seconds(),
-        httponly=True,
-        samesite="Lax",
-        secure=bool(settings.TACTFUL["SUBJECT_COOKIE_SECURE"]),
-    )
+    token_cookie_set(response, CONSENT_TOKEN_COOKIE, token, max_age=token_seconds())
     return token
 
 

@@ -73,3 +73,17 @@ export function parseJson(request: Request, bytes: Uint8Array): unknown {
     throw new BodyError(400, "parse_error", `Malformed JSON: ${error instanceof Error ? error.message : String(error)}`);
   }
 }
+
+/** A request's bytes and JSON, or why they cannot be read (a BodyError, returned). */
+export async function readJson(
+  request: Request,
+  limit: number,
+): Promise<{ bytes: Uint8Array<ArrayBuffer>; value: unknown } | BodyError> {
+  try {
+    const bytes = await bodyBytes(request, limit);
+    return { bytes, value: parseJson(request, bytes) };
+  } catch (error) {
+    if (error instanceof BodyError) return error;
+    throw error;
+  }
+}

@@ -2,7 +2,7 @@
  * ETag), in OFREP's own error shape, as `personalization/apis/ofrep.py` answers. */
 
 import type { Decision } from "../engine/index.js";
-import { BodyError, bodyBytes, jsonResponse, parseJson } from "./http.js";
+import { BodyError, jsonResponse, readJson } from "./http.js";
 import type { Edge } from "./index.js";
 import { pythonRepr } from "./python.js";
 import { type Served, serve } from "./serving.js";
@@ -43,18 +43,13 @@ function success(decision: Decision, revision: number): Record<string, unknown> 
 
 /** Read, check and serve an OFREP request; a Response (error or the origin's) or decisions. */
 async function evaluate(request: Request, edge: Edge, keys: string[] | null, key: string | null): Promise<Response | Served> {
-  let body: Uint8Array<ArrayBuffer>;
-  let parsed: unknown;
-  try {
-    body = await bodyBytes(request, edge.settings.maxBodyBytes);
-    parsed = parseJson(request, body);
-  } catch (error) {
-    if (!(error instanceof BodyError)) throw error;
-    return failure("PARSE_ERROR", error.message, error.status === 413 ? 413 : 400, key);
+  const read = await readJson(request, edge.settings.maxBodyBytes);
+  if (read instanceof BodyError) {
+    return failure("PARSE_ERROR", read.message, read.status === 413 ? 413 : 400, key);
   }
-  const valid = ofrepRequest(parsed);
+  const valid = ofrepRequest(read.value);
   if (!valid.ok) return failure(valid.code, valid.details, 400, key);
-  return serve(request, edge, body, valid.context, keys);
+  return serve(request, edge, read.bytes, valid.context, keys);
 }
 
 export async function ofrepFlag(request: Request, edge: Edge, key: string): Promise<Response> {
