@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework.authentication import BaseAuthentication
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.permissions import BasePermission
@@ -32,3 +33,17 @@ class EdgeKeyAuthentication(BaseAuthentication):
 class HasEdgeKey(BasePermission):
     def has_permission(self, request: Request, view: APIView) -> bool:
         return request.auth is not None
+
+
+class EdgeKeyScheme(OpenApiAuthenticationExtension):
+    """How /api/schema/ names the edge key."""
+
+    target_class = EdgeKeyAuthentication
+    name = "edgeKey"
+
+    def get_security_definition(self, auto_schema: Any) -> dict[str, str]:
+        return {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "An edge key (admin → Edge keys, or manage.py create_edge_key).",
+        }

@@ -106,9 +106,13 @@ def test_storefront__accept_and_three_shoe_views__hero_flips_to_shoes_live(
     expect(why).to_contain_text("Because you viewed shoes 3 times in the last 30 minutes")
     expect(why).to_contain_text("Used with your consent for: ")
 
-    # And the only thing stored is the consent choice itself: the HttpOnly subject cookie
+    # And the only things stored are the consent choice itself, the HttpOnly subject cookie,
+    # and the short-lived consent token that vouches for it to an edge (HttpOnly too)
     stored = visitor.storage(page)
-    assert [(c["name"], c["httpOnly"]) for c in stored["cookies"]] == [("tactful_subject", True)]
+    assert sorted((c["name"], c["httpOnly"]) for c in stored["cookies"]) == [
+        ("tactful_consent", True),
+        ("tactful_subject", True),
+    ]
     assert stored["localStorage"] == stored["sessionStorage"] == []
     assert visitor.errors == []
 
