@@ -58,9 +58,20 @@ function tick() {
 }
 function finish() {
   latencies.sort((a, b) => a - b);
-  const at = (q) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? null;
+  const at = (q) =>
+    latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? null;
   const elapsed = (performance.now() - start - 2000) / 1000;
-  console.log(JSON.stringify({ sent, ok, errors, achieved: sent / elapsed, p50: at(0.5), p99: at(0.99), max: at(1) }));
+  console.log(
+    JSON.stringify({
+      sent,
+      ok,
+      errors,
+      achieved: sent / elapsed,
+      p50: at(0.5),
+      p99: at(0.99),
+      max: at(1),
+    }),
+  );
   agent.destroy();
 }
 tick();

@@ -89,7 +89,10 @@ export class ConsentVerifier {
     if (claims === null) return { kind: "anonymous" };
     const subjectToken = cookie(request, SUBJECT_COOKIE) ?? request.headers.get(SUBJECT_HEADER);
     const named = subjectToken ? subjectTokenNames(subjectToken) : null;
-    if (named !== null && (named.subjectId !== claims.subjectId || named.version > claims.version)) {
+    if (
+      named !== null &&
+      (named.subjectId !== claims.subjectId || named.version > claims.version)
+    ) {
       return { kind: "outdated" };
     }
     return { kind: "subject", claims };
@@ -102,7 +105,12 @@ export class ConsentVerifier {
     if (known !== undefined) return known.expiresAt > nowSeconds ? known : null;
     try {
       const [head, body, signature, extra] = token.split(".");
-      if (head === undefined || body === undefined || signature === undefined || extra !== undefined) {
+      if (
+        head === undefined ||
+        body === undefined ||
+        signature === undefined ||
+        extra !== undefined
+      ) {
         return null;
       }
       const header = json(head) as Record<string, unknown>;

@@ -8,14 +8,18 @@ import { decideRequest } from "./validation.js";
 
 export async function decide(request: Request, edge: Edge): Promise<Response> {
   const read = await readJson(request, edge.settings.maxBodyBytes);
-  if (read instanceof BodyError) return jsonResponse(errorBody(read.code, read.message), read.status);
+  if (read instanceof BodyError)
+    return jsonResponse(errorBody(read.code, read.message), read.status);
   const valid = decideRequest(read.value);
-  if (!valid.ok) return jsonResponse(errorBody("invalid", "The request is not valid.", valid.details), 400);
+  if (!valid.ok)
+    return jsonResponse(errorBody("invalid", "The request is not valid.", valid.details), 400);
   const served = await serve(request, edge, read.bytes, valid.context, valid.placements);
   if (served.kind === "response") return served.response;
   if (served.kind === "unknown") {
     return jsonResponse(
-      errorBody("unknown_placement", `Unknown placement: ${served.keys.join(", ")}.`, { placements: served.keys }),
+      errorBody("unknown_placement", `Unknown placement: ${served.keys.join(", ")}.`, {
+        placements: served.keys,
+      }),
       400,
     );
   }

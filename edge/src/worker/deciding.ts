@@ -6,12 +6,7 @@
  * subject token. The answers are then exactly the origin's.
  */
 
-import {
-  type Decision,
-  decideWithout,
-  NAMESPACE_PURPOSES,
-  type Visitor,
-} from "../engine/index.js";
+import { type Decision, decideWithout, NAMESPACE_PURPOSES, type Visitor } from "../engine/index.js";
 import type { RequestConsent } from "./consent.js";
 import type { Loaded } from "./snapshot.js";
 

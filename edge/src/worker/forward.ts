@@ -3,7 +3,14 @@
 import type { Settings } from "./env.js";
 
 // Hop-by-hop headers, and the ones the runtime sets for the new connection.
-const NOT_FORWARDED = new Set(["host", "connection", "keep-alive", "transfer-encoding", "upgrade", "content-length"]);
+const NOT_FORWARDED = new Set([
+  "host",
+  "connection",
+  "keep-alive",
+  "transfer-encoding",
+  "upgrade",
+  "content-length",
+]);
 
 /** The origin's answer to `request` (whose body, when already read, is `body`); throws when the
  * origin cannot be reached in time. */

@@ -2,7 +2,11 @@
 
 export const JSON_TYPE = "application/json";
 
-export function jsonResponse(body: unknown, status = 200, headers: Record<string, string> = {}): Response {
+export function jsonResponse(
+  body: unknown,
+  status = 200,
+  headers: Record<string, string> = {},
+): Response {
   return new Response(JSON.stringify(body), {
     status,
     headers: { "Content-Type": JSON_TYPE, ...headers },
@@ -10,7 +14,11 @@ export function jsonResponse(body: unknown, status = 200, headers: Record<string
 }
 
 /** Tactful's error shape: `{"error": {"code", "message", "details"?}}`. */
-export function errorBody(code: string, message: string, details?: unknown): { error: Record<string, unknown> } {
+export function errorBody(
+  code: string,
+  message: string,
+  details?: unknown,
+): { error: Record<string, unknown> } {
   const error: Record<string, unknown> = { code, message };
   if (details !== undefined && details !== null) error.details = details;
   return { error };
@@ -29,7 +37,8 @@ export class BodyError extends Error {
 
 /** The request's bytes, refused past `limit` without reading further. */
 export async function bodyBytes(request: Request, limit: number): Promise<Uint8Array<ArrayBuffer>> {
-  const tooLarge = () => new BodyError(413, "payload_too_large", `Request body is larger than ${limit} bytes.`);
+  const tooLarge = () =>
+    new BodyError(413, "payload_too_large", `Request body is larger than ${limit} bytes.`);
   const length = request.headers.get("Content-Length");
   if (length !== null && Number(length) > limit) throw tooLarge();
   if (request.body === null) return new Uint8Array(0);
@@ -65,12 +74,20 @@ export function parseJson(request: Request, bytes: Uint8Array): unknown {
   if (bytes.byteLength === 0) return {};
   const type = request.headers.get("Content-Type") ?? "";
   if (type.split(";", 1)[0]?.trim().toLowerCase() !== JSON_TYPE) {
-    throw new BodyError(415, "unsupported_media_type", `Unsupported media type "${type}" in request.`);
+    throw new BodyError(
+      415,
+      "unsupported_media_type",
+      `Unsupported media type "${type}" in request.`,
+    );
   }
   try {
     return JSON.parse(DECODER.decode(bytes));
   } catch (error) {
-    throw new BodyError(400, "parse_error", `Malformed JSON: ${error instanceof Error ? error.message : String(error)}`);
+    throw new BodyError(
+      400,
+      "parse_error",
+      `Malformed JSON: ${error instanceof Error ? error.message : String(error)}`,
+    );
   }
 }
 

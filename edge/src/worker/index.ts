@@ -25,7 +25,11 @@ let edge: Edge | null = null;
 function edgeFor(env: Env): Edge {
   if (edge === null) {
     const settings = settingsFrom(env);
-    edge = { settings, holder: new SnapshotHolder(settings), verifier: new ConsentVerifier(settings) };
+    edge = {
+      settings,
+      holder: new SnapshotHolder(settings),
+      verifier: new ConsentVerifier(settings),
+    };
   }
   return edge;
 }
@@ -63,7 +67,10 @@ async function route(request: Request, edge: Edge, url: URL): Promise<Response |
 function metrics(request: Request, edge: Edge): Response {
   const token = edge.settings.metricsToken;
   if (token !== null && request.headers.get("Authorization") !== `Bearer ${token}`) {
-    return new Response("Unauthorized\n", { status: 401, headers: { "WWW-Authenticate": "Bearer" } });
+    return new Response("Unauthorized\n", {
+      status: 401,
+      headers: { "WWW-Authenticate": "Bearer" },
+    });
   }
   const { holder } = edge;
   const text = metricsText({
@@ -71,7 +78,9 @@ function metrics(request: Request, edge: Edge): Response {
     ageSeconds: holder.confirmedAt ? Math.max(0, (Date.now() - holder.confirmedAt) / 1000) : null,
     pushConnected: holder.pushConnected,
   });
-  return new Response(text, { headers: { "Content-Type": "text/plain; version=0.0.4; charset=utf-8" } });
+  return new Response(text, {
+    headers: { "Content-Type": "text/plain; version=0.0.4; charset=utf-8" },
+  });
 }
 
 export default {
@@ -81,7 +90,10 @@ export default {
     const url = new URL(request.url);
     const answer = await route(request, edge, url);
     if (answer !== null) {
-      responses.inc(url.pathname.startsWith(FLAG_PATH) ? `${FLAG_PATH}{key}` : url.pathname, String(answer.status));
+      responses.inc(
+        url.pathname.startsWith(FLAG_PATH) ? `${FLAG_PATH}{key}` : url.pathname,
+        String(answer.status),
+      );
       return answer;
     }
     forwarded.inc("route");
@@ -93,7 +105,12 @@ export default {
       return await forward(request, edge.settings, null);
     } catch {
       return jsonResponse(
-        { error: { code: "service_unavailable", message: "The origin cannot be reached just now; try again shortly." } },
+        {
+          error: {
+            code: "service_unavailable",
+            message: "The origin cannot be reached just now; try again shortly.",
+          },
+        },
         503,
         { "Retry-After": "5" },
       );

@@ -26,7 +26,8 @@ class Counter {
 
   render(): string {
     let text = `# HELP ${this.name} ${this.help}\n# TYPE ${this.name} counter\n`;
-    for (const { labels, value } of this.values.values()) text += `${this.name}${labels} ${value}\n`;
+    for (const { labels, value } of this.values.values())
+      text += `${this.name}${labels} ${value}\n`;
     return text;
   }
 }
@@ -92,7 +93,11 @@ export function metricsText(state: SnapshotState): string {
     degraded.render(),
     responses.render(),
     snapshotFetches.render(),
-    gauge("tactful_edge_snapshot_revision", "The revision this edge decides from (0: none yet).", state.revision),
+    gauge(
+      "tactful_edge_snapshot_revision",
+      "The revision this edge decides from (0: none yet).",
+      state.revision,
+    ),
     gauge(
       "tactful_edge_snapshot_age_seconds",
       "Seconds since the origin last confirmed the snapshot is current (-1: never).",

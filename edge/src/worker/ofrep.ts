@@ -42,7 +42,12 @@ function success(decision: Decision, revision: number): Record<string, unknown> 
 }
 
 /** Read, check and serve an OFREP request; a Response (error or the origin's) or decisions. */
-async function evaluate(request: Request, edge: Edge, keys: string[] | null, key: string | null): Promise<Response | Served> {
+async function evaluate(
+  request: Request,
+  edge: Edge,
+  keys: string[] | null,
+  key: string | null,
+): Promise<Response | Served> {
   const read = await readJson(request, edge.settings.maxBodyBytes);
   if (read instanceof BodyError) {
     return failure("PARSE_ERROR", read.message, read.status === 413 ? 413 : 400, key);
@@ -56,7 +61,8 @@ export async function ofrepFlag(request: Request, edge: Edge, key: string): Prom
   const served = await evaluate(request, edge, [key], key);
   if (served instanceof Response) return served;
   if (served.kind === "response") return served.response;
-  if (served.kind === "unknown") return failure("FLAG_NOT_FOUND", `Flag ${pythonRepr(key)} was not found.`, 404, key);
+  if (served.kind === "unknown")
+    return failure("FLAG_NOT_FOUND", `Flag ${pythonRepr(key)} was not found.`, 404, key);
   return jsonResponse(success(served.decisions.get(key) as Decision, served.revision));
 }
 
@@ -75,11 +81,15 @@ export async function ofrepBulk(request: Request, edge: Edge): Promise<Response>
   if (served instanceof Response) return served;
   if (served.kind === "response") return served.response;
   if (served.kind === "unknown") throw new Error("every placement of the snapshot is known");
-  const flags = [...served.decisions.values()].map((decision) => success(decision, served.revision));
+  const flags = [...served.decisions.values()].map((decision) =>
+    success(decision, served.revision),
+  );
   const text = JSON.stringify({ flags });
   // The ETag of this tier's bytes (the origin hashes its own; a client of both tiers only
   // misses a 304 when it switches).
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text)));
+  const digest = new Uint8Array(
+    await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text)),
+  );
   const etag = `"${[...digest.slice(0, 16)].map((b) => b.toString(16).padStart(2, "0")).join("")}"`;
   if (etags(request.headers.get("If-None-Match") ?? "").has(etag)) {
     return new Response(null, { status: 304, headers: { ETag: etag } });

@@ -19,7 +19,10 @@ export type Served =
 
 function originDown(): Response {
   return jsonResponse(
-    errorBody("service_unavailable", "The origin cannot be reached just now, and this edge has no snapshot yet."),
+    errorBody(
+      "service_unavailable",
+      "The origin cannot be reached just now, and this edge has no snapshot yet.",
+    ),
     503,
     { "Retry-After": "5" },
   );

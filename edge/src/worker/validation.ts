@@ -113,17 +113,23 @@ export type OfrepRequest =
   | { readonly ok: false; readonly code: string; readonly details: string };
 
 export function ofrepRequest(body: unknown): OfrepRequest {
-  if (!isObject(body)) return { ok: false, code: "PARSE_ERROR", details: "The body must be a JSON object." };
+  if (!isObject(body))
+    return { ok: false, code: "PARSE_ERROR", details: "The body must be a JSON object." };
   const context = Object.hasOwn(body, "context") ? body.context : {};
   if (!isObject(context)) {
     return { ok: false, code: "INVALID_CONTEXT", details: "context must be a JSON object." };
   }
   const targetingKey = Object.hasOwn(context, "targetingKey") ? context.targetingKey : "";
   if (typeof targetingKey !== "string" && targetingKey !== null) {
-    return { ok: false, code: "INVALID_CONTEXT", details: "targetingKey must be a string or null." };
+    return {
+      ok: false,
+      code: "INVALID_CONTEXT",
+      details: "targetingKey must be a string or null.",
+    };
   }
   const attributes: Record<string, unknown> = {};
-  for (const key of Object.keys(context)) if (key !== "targetingKey") attributes[key] = context[key];
+  for (const key of Object.keys(context))
+    if (key !== "targetingKey") attributes[key] = context[key];
   const problems = contextProblems(attributes);
   if (problems.length) return { ok: false, code: "INVALID_CONTEXT", details: problems.join("; ") };
   return { ok: true, context: attributes };
