@@ -148,5 +148,10 @@ def live_worker(
 def until_revision(worker: Worker, revision: int, seconds: float = 20.0) -> float:
     """Wait until the worker decides from `revision` or newer; seconds it took."""
     started = time.monotonic()
-    wait_until(lambda: worker.readyz()["revision"] >= revision, f"edge on r{revision}", seconds)
+    try:
+        wait_until(lambda: worker.readyz()["revision"] >= revision, f"edge on r{revision}", seconds)
+    except AssertionError as failed:
+        metrics = httpx.get(f"{worker.base}/edge/metrics", timeout=2).text
+        state = "\n".join(line for line in metrics.splitlines() if not line.startswith("#"))
+        raise AssertionError(f"{failed}; the edge's metrics:\n{state}") from None
     return time.monotonic() - started

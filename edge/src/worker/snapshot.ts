@@ -1,6 +1,11 @@
 /** The edge snapshot this worker decides from: fetched with its ETag, kept when the origin is
- * unreachable (last known good), checked every poll period and at once when the origin's
- * revision stream says a newer revision is out. */
+ * unreachable (last known good), checked every poll period and as soon as the origin's
+ * revision stream says a newer revision is out.
+ *
+ * Every check starts from a request being served, in that request's own context: the stream is
+ * read in the background, but the runtime does not reliably start new I/O from a context whose
+ * request has ended (a fetch started there can hang, its timeout never firing). So the stream
+ * only marks the snapshot stale, and the next request fetches it. */
 
 import { compileSnapshot, type Snapshot } from "../engine/index.js";
 import type { Context, Settings } from "./env.js";
@@ -42,8 +47,9 @@ export class SnapshotHolder {
   pushConnected = false;
   private lastCheckAt = 0;
   private checking = false;
-  private again = false;
   private pushStartedAt = 0;
+  /** The newest revision the origin's stream announced. */
+  private announced = 0;
 
   constructor(private readonly settings: Settings) {}
 
@@ -51,9 +57,17 @@ export class SnapshotHolder {
    * revision stream (re)opened if closed. Never delays the request. */
   tend(ctx: Context): void {
     const now = Date.now();
-    // Without a snapshot yet, the first load is tried again every second.
-    const period = this.current === null ? 1000 : this.settings.pollMs;
-    if (!this.checking && now - this.lastCheckAt >= period) ctx.waitUntil(this.check());
+    // Without a snapshot yet, the first load is tried again every second; a newer revision
+    // announced is fetched at once (a failed fetch of it is retried after 100 ms).
+    const period =
+      this.current === null
+        ? 1000
+        : this.announced > this.current.snapshot.revision
+          ? 100
+          : this.settings.pollMs;
+    // A check still running after twice its timeout is taken as lost.
+    const free = !this.checking || now - this.lastCheckAt > 2 * this.settings.forwardTimeoutMs;
+    if (free && now - this.lastCheckAt >= period) ctx.waitUntil(this.check());
     // A stream that broke is opened again at most once a second.
     if (this.settings.push && !this.pushConnected && now - this.pushStartedAt >= 1000) {
       this.pushStartedAt = now;
@@ -61,25 +75,9 @@ export class SnapshotHolder {
     }
   }
 
-  /** Ask the origin with the ETag; a newer snapshot replaces the current one once compiled.
-   * Asked while a check runs, that check asks again when it is done. */
+  /** Ask the origin with the ETag; a newer snapshot replaces the current one once compiled. */
   async check(): Promise<void> {
-    if (this.checking) {
-      this.again = true;
-      return;
-    }
     this.checking = true;
-    try {
-      do {
-        this.again = false;
-        await this.checkOnce();
-      } while (this.again);
-    } finally {
-      this.checking = false;
-    }
-  }
-
-  private async checkOnce(): Promise<void> {
     this.lastCheckAt = Date.now();
     try {
       const headers: Record<string, string> = { Authorization: `Bearer ${this.settings.edgeKey}` };
@@ -105,11 +103,13 @@ export class SnapshotHolder {
       // The last known good snapshot stays; the next period tries again.
       snapshotFetches.inc("failed");
       console.warn(`edge snapshot check failed: ${String(error)}`);
+    } finally {
+      this.checking = false;
     }
   }
 
-  /** Listen to the origin's revision stream (server-sent events): each `revision` event newer
-   * than the current snapshot triggers a check at once. Returns when the stream ends. */
+  /** Listen to the origin's revision stream (server-sent events): a `revision` event newer than
+   * the current snapshot makes the next request fetch it. Returns when the stream ends. */
   async follow(): Promise<void> {
     try {
       const response = await fetch(`${this.settings.origin}/api/v1/edge/revisions`, {
@@ -130,7 +130,7 @@ export class SnapshotHolder {
         while ((end = buffer.indexOf("\n\n")) >= 0) {
           const block = buffer.slice(0, end);
           buffer = buffer.slice(end + 2);
-          await this.onEvent(block);
+          this.onEvent(block);
         }
       }
     } catch (error) {
@@ -140,7 +140,7 @@ export class SnapshotHolder {
     }
   }
 
-  private async onEvent(block: string): Promise<void> {
+  private onEvent(block: string): void {
     let event = "message";
     let data = "";
     for (const line of block.split("\n")) {
@@ -150,10 +150,10 @@ export class SnapshotHolder {
     if (event === "revoked") throw new Error("the edge key was revoked");
     if (event !== "revision") return;
     const revision = Number((JSON.parse(data) as { revision?: unknown }).revision);
-    if (this.current === null || revision > this.current.snapshot.revision) {
-      await this.check();
-    } else {
+    if (this.current !== null && revision <= this.current.snapshot.revision) {
       this.confirmedAt = Date.now();
+    } else if (revision > this.announced) {
+      this.announced = revision;
     }
   }
 }
