@@ -7,7 +7,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("personalization", "0001_initial"),
+        ("personalization", "0002_outcomes"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
