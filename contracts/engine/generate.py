@@ -625,6 +625,21 @@ def experiment(rng: random.Random, placement: str, variants: list[str]) -> dict[
     }
 
 
+# A placement's holdout as `holdouts_attach` writes it (percentage, and seed and purpose when
+# not the defaults), with the shapes a document may hold: none, 0 %, over 100 %.
+HOLDOUTS: list[Json] = [
+    {"percentage": 50},
+    {"percentage": 30},
+    {"percentage": 100},
+    {"percentage": 150},
+    {"percentage": 0},
+    None,
+    {"percentage": 50, "seed": "shared-holdout"},
+    {"percentage": 50, "required_purpose": None},
+    {"percentage": 40, "required_purpose": "personalization"},
+]
+
+
 def ruleset(rng: random.Random, number: int) -> dict[str, Json]:
     segments: dict[str, Json] = {}
     for index in range(rng.randint(12, 20)):
@@ -679,6 +694,10 @@ def ruleset(rng: random.Random, number: int) -> dict[str, Json]:
             },
             "rules": rules,
         }
+        # Holdouts from a generator of their own, so the rest of the ruleset stays as it was.
+        hold = random.Random(f"{SEED}:holdout:{number}:{index}")
+        if hold.random() < 0.5:
+            placements[key]["holdout"] = hold.choice(HOLDOUTS)
     return {
         "revision": number + 1,
         "segments": segments,

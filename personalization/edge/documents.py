@@ -1,10 +1,10 @@
 """The edge and client snapshots: a revision's configuration as edges and browsers read it.
 
-Both hold placements, variants, rules (in evaluation order, each with the purposes and the
-attribute namespaces it needs), segment conditions and experiments — nothing about any visitor,
-and no names or descriptions, which are the marketers' notes. The edge snapshot holds every
-placement; the client snapshot only those marked client-evaluable, with the segments and
-experiments they use. Both carry the consent registry's purposes (key, always on), which an
+Both hold placements (with their holdouts), variants, rules (in evaluation order, each with the
+purposes and the attribute namespaces it needs), segment conditions and experiments — nothing
+about any visitor, and no names or descriptions, which are the marketers' notes. The edge
+snapshot holds every placement; the client snapshot only those marked client-evaluable, with
+the segments and experiments they use. Both carry the consent registry's purposes (key, always on), which an
 edge needs to answer the consent of an anonymous visitor as the origin does. Each is built once
 per revision and registry in a process and served with an ETag over its bytes.
 """
@@ -81,6 +81,8 @@ def snapshot_document(
             "variants": {name: {"value": v["value"]} for name, v in data["variants"].items()},
             "rules": rules,
         }
+        if data.get("holdout"):
+            placements[key]["holdout"] = data["holdout"]
     used_segments = {r["segment"] for p in placements.values() for r in p["rules"]}
     used_experiments = {r["experiment"] for p in placements.values() for r in p["rules"]}
     segments = {

@@ -1,12 +1,13 @@
-"""The edge and the origin, asked the same: every demo placement, for a set of contexts and
-visitors (anonymous, each consent, preferences, Global Privacy Control), on the native API and
-OFREP. The answers must be identical, wherever the edge decided them."""
+"""The edge and the origin, asked the same: every demo placement (the home hero with a holdout),
+for a set of contexts and visitors (anonymous, each consent, preferences, Global Privacy
+Control), on the native API and OFREP. The answers must be identical, wherever the edge decided
+them."""
 
 import itertools
 
 import pytest
 
-from tests.edge.live import Origin, Worker
+from tests.edge.live import Origin, Worker, until_revision
 from tests.edge.visitors import both, subject_headers
 
 CONTEXTS = [
@@ -26,6 +27,22 @@ CONSENTS = {
 }
 
 
+HOLD_OUT_HALF_THE_HERO = (
+    "from personalization.models import Placement; "
+    "from personalization.services import _save; "
+    "hero = Placement.objects.get(key='home-hero'); hero.holdout_percentage = 50; "
+    "_save(hero, author=None, message='Holdout')"
+)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def holdout(origin: Origin, worker: Worker) -> None:
+    """Half the home hero's measured visitors held out, on both tiers."""
+    revision = worker.readyz()["revision"]
+    origin.shell(HOLD_OUT_HALF_THE_HERO)
+    until_revision(worker, revision + 1)
+
+
 @pytest.fixture(scope="module")
 def visitors(origin: Origin) -> dict[str, dict[str, str]]:
     made = {name: subject_headers(origin, p) if p else {} for name, p in CONSENTS.items()}
@@ -41,6 +58,7 @@ def test_differential__decide__same_answers_for_every_context_and_visitor(
 ):
     at_the_edge = worker.metric("tactful_edge_decisions_total")
     arms = set()
+    held_out = 0
     for (name, headers), context in itertools.product(visitors.items(), CONTEXTS):
         for placements in (None, ["free-shipping-banner"], ["home-hero", "home-hero"]):
             body: dict[str, object] = {"context": context}
@@ -50,8 +68,12 @@ def test_differential__decide__same_answers_for_every_context_and_visitor(
             assert edge.status_code == source.status_code == 200, (name, context)
             assert edge.json() == source.json(), (name, context, placements)
             arms.add(edge.json()["decisions"].get("free-shipping-banner", {}).get("variant"))
-    # Both arms of the experiment came up, and most decisions were the edge's own.
+            hero = edge.json()["decisions"].get("home-hero", {})
+            held_out += "holdout" in hero.get("explanation", {})
+    # Both arms of the experiment came up, some visitors were held out, and most decisions were
+    # the edge's own.
     assert {"on", "off"} <= arms
+    assert held_out > 0
     assert worker.metric("tactful_edge_decisions_total") - at_the_edge > 100
 
 

@@ -183,3 +183,23 @@ def test_edge_key_admin__add__shows_the_key_once_and_revoke_action_refuses_it(ad
     )
     # Then
     assert not edge_key_check(key)
+
+
+def test_edge_snapshot__placement_with_a_holdout__carries_it(
+    client, demo, edge_key, django_capture_on_commit_callbacks
+):
+    # Given a marketer holds 10 % of the home hero's measured visitors out
+    from personalization.services import _save
+
+    hero = Placement.objects.get(key="home-hero")
+    hero.holdout_percentage = 10
+    with django_capture_on_commit_callbacks(execute=True):
+        _save(hero, author=None, message="Holdout")
+    # When / Then the edge snapshot has the holdout the engine reads
+    placements = _get(client, "edge-snapshot", edge_key).json()["document"]["placements"]
+    assert placements["home-hero"]["holdout"] == {
+        "percentage": 10.0,
+        "seed": "holdout:home-hero",
+        "required_purpose": "measurement",
+    }
+    assert "holdout" not in placements["recommendations"]

@@ -6,6 +6,7 @@ import { compareCodePoints, hasOwn, isObject } from "./conditions/values.js";
 import { bucketRanges } from "./hashing.js";
 import {
   type CompiledExperiment,
+  type CompiledHoldout,
   type CompiledPlacement,
   type CompiledRule,
   type CompiledSegment,
@@ -16,6 +17,8 @@ import {
 } from "./types.js";
 
 const NECESSARY = "necessary";
+const HOLDOUT_SEED_PREFIX = "holdout:";
+const HOLDOUT_DEFAULT_PURPOSE = "measurement";
 const VALUE_TYPES: ReadonlySet<string> = new Set(["boolean", "string", "number", "json"]);
 
 /** A snapshot document that is not what `config_document` produces. */
@@ -167,6 +170,28 @@ function compileRule(
   };
 }
 
+/** A placement's holdout, or null when it has none (absent, null, or not over 0 %). */
+function compileHoldout(
+  placementKey: string,
+  value: unknown,
+  where: string,
+): CompiledHoldout | null {
+  // Python's `if not data`: null, absent and an empty object are no holdout.
+  if (value === null || value === undefined) return null;
+  const data = object(value, where);
+  if (Object.keys(data).length === 0) return null;
+  const share = number(data, "percentage", where, 0) / 100;
+  if (!(share > 0)) return null;
+  const required = hasOwn(data, "required_purpose")
+    ? optionalText(data, "required_purpose", where)
+    : HOLDOUT_DEFAULT_PURPOSE;
+  return {
+    share: Math.min(share, 1),
+    seed: optionalText(data, "seed", where) ?? `${HOLDOUT_SEED_PREFIX}${placementKey}`,
+    requiredPurpose: required,
+  };
+}
+
 function compilePlacement(
   key: string,
   data: Fields,
@@ -201,6 +226,7 @@ function compilePlacement(
     enabled,
     variants,
     rules: compiled,
+    holdout: compileHoldout(key, hasOwn(data, "holdout") ? data.holdout : null, `${where}.holdout`),
   };
 }
 

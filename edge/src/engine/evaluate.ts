@@ -2,12 +2,15 @@
 
 import { hasOwn, isObject } from "./conditions/values.js";
 import { chooseVariation, hashUnit } from "./hashing.js";
+import { compareCodePoints } from "./conditions/values.js";
 import type {
+  CompiledHoldout,
   CompiledPlacement,
   CompiledRule,
   Decision,
   DecisionBody,
   Explanation,
+  HeldOut,
   Reason,
   SkippedRule,
   Snapshot,
@@ -15,6 +18,7 @@ import type {
 } from "./types.js";
 
 const ROLLOUT_HASH_VERSION = 2;
+const HOLDOUT_HASH_VERSION = 2;
 
 const NOTHING_MISSING: ReadonlySet<string> = new Set();
 
@@ -86,15 +90,54 @@ function evaluate(
     }
     if (rule.segment !== null && !rule.segment.matches(attributes)) continue;
     if (rule.rollout < 100 && !inRollout(placement.key, rule, visitor.subjectId)) continue;
+    let variant: string | null;
+    let reason: Reason;
     if (rule.experiment === null) {
       if (rule.variant === null) throw new Error("a targeting rule without a variant");
-      return served(placement, rule, position, rule.variant, "TARGETING_MATCH", attributes);
+      variant = rule.variant;
+      reason = "TARGETING_MATCH";
+    } else {
+      variant = assign(rule, visitor.subjectId);
+      reason = "SPLIT";
     }
-    const variant = assign(rule, visitor.subjectId);
-    if (variant !== null) return served(placement, rule, position, variant, "SPLIT", attributes);
+    if (variant === null) continue;
+    if (placement.holdout !== null && heldOut(placement.holdout, visitor)) {
+      return holdout(placement, placement.holdout, rule, position, variant);
+    }
+    return served(placement, rule, position, variant, reason, attributes);
   }
   if (skipped !== null) return fallback(placement, "CONSENT_REQUIRED", { skipped });
   return fallback(placement, "DEFAULT", {});
+}
+
+function heldOut(holdout: CompiledHoldout, visitor: Visitor): boolean {
+  if (visitor.subjectId === null) return false;
+  if (holdout.requiredPurpose !== null && !visitor.granted.has(holdout.requiredPurpose)) {
+    return false;
+  }
+  const n = hashUnit(holdout.seed, visitor.subjectId, HOLDOUT_HASH_VERSION);
+  return n !== null && n < holdout.share;
+}
+
+/** The default, served to a held-out visitor instead of what `rule` would have served. */
+function holdout(
+  placement: CompiledPlacement,
+  held: CompiledHoldout,
+  rule: CompiledRule,
+  position: number,
+  variant: string,
+): Decision {
+  const purposes = new Set(rule.purposes);
+  if (held.requiredPurpose !== null) purposes.add(held.requiredPurpose);
+  return fallback(placement, "DEFAULT", {
+    holdout: {
+      rule: position,
+      segment: rule.segment ? rule.segment.key : null,
+      experiment: rule.experiment ? rule.experiment.key : null,
+      variant,
+      purposes: [...purposes].sort(compareCodePoints),
+    },
+  });
 }
 
 function grantsAll(granted: ReadonlySet<string>, purposes: readonly string[]): boolean {
@@ -173,7 +216,7 @@ function setOwn(target: Record<string, unknown>, key: string, value: unknown): v
 function fallback(
   placement: CompiledPlacement,
   reason: Reason,
-  extra: { skipped?: SkippedRule[]; error?: string },
+  extra: { skipped?: SkippedRule[]; holdout?: HeldOut; error?: string },
 ): Decision {
   const explanation: Explanation = {
     rule: null,

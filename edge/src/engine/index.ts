@@ -20,6 +20,7 @@ export { NAMESPACE_PURPOSES } from "./types.js";
 export type {
   ArmDocument,
   CompiledExperiment,
+  CompiledHoldout,
   CompiledPlacement,
   CompiledRule,
   CompiledSegment,
@@ -27,6 +28,8 @@ export type {
   DecisionBody,
   ExperimentDocument,
   Explanation,
+  HeldOut,
+  HoldoutDocument,
   JsonValue,
   Matcher,
   PlacementDocument,

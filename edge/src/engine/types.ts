@@ -61,6 +61,15 @@ export interface VariantDocument {
   readonly description?: string;
 }
 
+/** A placement's holdout: `percentage` of measured visitors kept on the default. */
+export interface HoldoutDocument {
+  readonly percentage?: number;
+  /** Default "holdout:" + the placement key. */
+  readonly seed?: string | null;
+  /** Default "measurement"; null: none needed. */
+  readonly required_purpose?: string | null;
+}
+
 export interface PlacementDocument {
   readonly name?: string;
   readonly description?: string;
@@ -69,6 +78,7 @@ export interface PlacementDocument {
   readonly enabled: boolean;
   readonly variants: Readonly<Record<string, VariantDocument>>;
   readonly rules: readonly RuleDocument[];
+  readonly holdout?: HoldoutDocument | null;
 }
 
 export interface SnapshotDocument {
@@ -114,6 +124,16 @@ export interface CompiledRule {
   readonly purposes: readonly string[];
 }
 
+/** A persistent share of a placement's visitors kept on the default even when a rule serves
+ * them, to measure what personalization itself is worth. */
+export interface CompiledHoldout {
+  /** Held out when hashUnit(seed, subject, 2) < share. */
+  readonly share: number;
+  readonly seed: string;
+  /** Only visitors who granted it are held out (null: everyone with a subject). */
+  readonly requiredPurpose: string | null;
+}
+
 export interface CompiledPlacement {
   readonly key: string;
   readonly valueType: ValueType;
@@ -121,6 +141,7 @@ export interface CompiledPlacement {
   readonly enabled: boolean;
   readonly variants: ReadonlyMap<string, JsonValue>;
   readonly rules: readonly CompiledRule[];
+  readonly holdout: CompiledHoldout | null;
 }
 
 export interface Snapshot {
@@ -136,6 +157,15 @@ export interface Visitor {
   /** Attribute namespaces (`context`, `prefs`, `signals`), each an object of JSON values. */
   readonly attributes: Readonly<Record<string, unknown>>;
   readonly granted: ReadonlySet<string>;
+}
+
+/** What a held-out visitor would have been served instead of the default. */
+export interface HeldOut {
+  readonly rule: number;
+  readonly segment: string | null;
+  readonly experiment: string | null;
+  readonly variant: string;
+  readonly purposes: readonly string[];
 }
 
 /** A rule passed over because the visitor has not granted the purposes it needs. */
@@ -155,6 +185,7 @@ export interface Explanation {
   /** The visitor's own values that made the segment match, by path. */
   readonly attributes: Readonly<Record<string, unknown>>;
   readonly skipped?: readonly SkippedRule[];
+  readonly holdout?: HeldOut;
   readonly error?: string;
 }
 
