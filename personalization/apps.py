@@ -9,9 +9,8 @@ class PersonalizationConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        # Connects the reactions to consent changes, data requests and taxonomy edits.
+        # Connects the reactions to consent changes, data requests and taxonomy edits; the edge
+        # tier's admin (edge keys) lives in its own package.
         from personalization import receivers  # noqa: F401
-        from personalization.outcomes import receivers as outcomes_receivers  # noqa: F401
-
-        # The edge tier keeps its admin (edge keys) in its own package.
         from personalization.edge import admin  # noqa: F401
+        from personalization.outcomes import receivers as outcomes_receivers  # noqa: F401

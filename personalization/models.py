@@ -276,7 +276,9 @@ class EventType(models.Model):
         return self.key
 
 
-# Goals, cohort aggregates and report keys live in their own package, in this app.
+# Goals, cohort aggregates and report keys, and the edge tier's credential, live in their own
+# packages, in this app.
+from personalization.edge.models import EdgeKey  # noqa: E402, F401
 from personalization.outcomes.models import (  # noqa: E402, F401
     Cohort,
     CohortDay,
@@ -284,6 +286,3 @@ from personalization.outcomes.models import (  # noqa: E402, F401
     GoalDay,
     ReportApiKey,
 )
-
-# The edge tier's credential, kept with the rest of the edge tier's origin side.
-from personalization.edge.models import EdgeKey  # noqa: E402, F401
