@@ -1,8 +1,9 @@
-"""The snapshot endpoints: the edge snapshot (edge key), the client snapshot (public), and the
-stream of revisions pushed to edges (server-sent events)."""
+"""The edge tier's endpoints: the edge snapshot (edge key), the client snapshot (public), the
+stream of revisions pushed to edges (server-sent events), and the exposures edges report."""
 
 import time
 from collections.abc import AsyncIterator
+from typing import Any
 
 import orjson
 from asgiref.sync import sync_to_async
@@ -10,11 +11,13 @@ from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpRe
 from django.http.response import HttpResponseBase
 from django.views.decorators.http import require_GET
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import serializers, status
 from rest_framework.request import Request
+from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.api import ERROR_SCHEMA, error_body
+from config.api import BODY_ERRORS, ERROR_SCHEMA, StrictCharField, StrictIntegerField, error_body
 from personalization.edge.authentication import (
     INVALID_KEY,
     WWW_AUTHENTICATE,
@@ -22,6 +25,7 @@ from personalization.edge.authentication import (
     HasEdgeKey,
 )
 from personalization.edge.documents import Kind, snapshot_served
+from personalization.edge.exposures import edge_exposures_record
 from personalization.edge.push import edge_revisions_follow
 from personalization.edge.selectors import edge_key_check, edge_key_from_request
 
@@ -59,6 +63,11 @@ _SNAPSHOT = OpenApiResponse(
     "each rule with the `purposes` and attribute `namespaces` it needs.",
 )
 _NOT_MODIFIED = OpenApiResponse(description="Not modified (If-None-Match matched the ETag).")
+_UNAUTHORIZED = OpenApiResponse(
+    ERROR_SCHEMA,
+    description="No edge key, or not an active one (not_authenticated, authentication_failed).",
+)
+
 
 
 class EdgeSnapshotApi(APIView):
@@ -72,10 +81,7 @@ class EdgeSnapshotApi(APIView):
         responses={
             200: _SNAPSHOT,
             304: _NOT_MODIFIED,
-            401: OpenApiResponse(
-                ERROR_SCHEMA, description="No edge key, or not an active one (not_authenticated, "
-                "authentication_failed).",
-            ),
+            401: _UNAUTHORIZED,
         },
     )
     def get(self, request: Request) -> HttpResponse:
@@ -94,6 +100,68 @@ class ClientSnapshotApi(APIView):
     )
     def get(self, request: Request) -> HttpResponse:
         return _snapshot_response(request, "client")
+
+
+# A batch an edge reports at once, and the decisions of one request at most.
+MAX_EXPOSURES = 200
+MAX_DECISIONS = 100
+
+
+class _HeldOutSerializer(serializers.Serializer[Any]):
+    segment = StrictCharField(allow_null=True, max_length=64)
+    experiment = StrictCharField(allow_null=True, max_length=64)
+    variant = StrictCharField(max_length=64)
+
+
+class _EdgeDecisionSerializer(serializers.Serializer[Any]):
+    placement = StrictCharField(max_length=64)
+    reason = serializers.ChoiceField(choices=["TARGETING_MATCH", "SPLIT", "DEFAULT"])
+    variant = StrictCharField(max_length=64)
+    segment = StrictCharField(allow_null=True, max_length=64)
+    experiment = StrictCharField(allow_null=True, max_length=64)
+    holdout = _HeldOutSerializer(required=False, allow_null=True)
+
+
+class _EdgeExposureSerializer(serializers.Serializer[Any]):
+    subject = StrictCharField(max_length=32)
+    revision = StrictIntegerField(min_value=0)
+    decisions = serializers.ListField(child=_EdgeDecisionSerializer(), max_length=MAX_DECISIONS)
+
+
+class EdgeExposuresSerializer(serializers.Serializer[Any]):
+    exposures = serializers.ListField(child=_EdgeExposureSerializer(), max_length=MAX_EXPOSURES)
+
+
+class EdgeExposuresApi(APIView):
+    authentication_classes = [EdgeKeyAuthentication]
+    permission_classes = [HasEdgeKey]
+
+    @extend_schema(
+        tags=["edge"],
+        operation_id="edge_exposures",
+        summary="Exposures of decisions an edge made for measured subjects (edge key)",
+        description="Recorded as the origin's own decisions' are, for subjects who still grant "
+        f"measurement; at most {MAX_EXPOSURES} a batch.",
+        request=EdgeExposuresSerializer,
+        responses={
+            202: inline_serializer(
+                "EdgeExposuresRecorded",
+                {"recorded": serializers.IntegerField(), "dropped": serializers.IntegerField()},
+            ),
+            400: ERROR_SCHEMA,
+            401: _UNAUTHORIZED,
+            **BODY_ERRORS,
+        },
+    )
+    def post(self, request: Request) -> Response:
+        serializer = EdgeExposuresSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        recorded, dropped = edge_exposures_record(
+            exposures=serializer.validated_data["exposures"]
+        )
+        return Response(
+            {"recorded": recorded, "dropped": dropped}, status=status.HTTP_202_ACCEPTED
+        )
 
 
 def _event(name: str, data: object) -> bytes:

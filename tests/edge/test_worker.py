@@ -10,6 +10,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from tests.edge.live import Origin, Worker
 from tests.edge.visitors import both, post, subject_headers
+from tests.faults.live import wait_until
 
 DECIDE = "/api/v1/decide"
 MOBILE = {"context": {"device": "mobile"}}
@@ -209,3 +210,23 @@ def test_worker__metrics__revision_age_and_decisions(worker):
     assert worker.metric("tactful_edge_snapshot_revision") == worker.readyz()["revision"] >= 1
     assert 0 <= worker.metric("tactful_edge_snapshot_age_seconds") < 60
     assert "# TYPE tactful_edge_decisions_total counter" in text
+
+
+def test_worker__measured_subject__exposures_reported_to_the_origin(origin, worker):
+    # Given a measured subject whom the edge splits into an experiment arm
+    headers = subject_headers(origin, {"measurement": True})
+    decided = post(worker.base, DECIDE, MOBILE, headers=headers).json()
+    arm = decided["decisions"]["free-shipping-banner"]["variant"]
+
+    def arms_at_the_origin() -> list[dict[str, object]]:
+        httpx.get(f"{worker.base}/edge/healthz", timeout=5)  # requests carry the reports
+        export = httpx.get(f"{origin.base}/api/v1/subject/export", timeout=5,
+                           headers={"X-Tactful-Subject": headers["X-Tactful-Subject"]})  # fmt: skip
+        marks = export.json()["exposure_marks"]
+        return [m for m in marks if m["kind"] == "arm"]
+
+    # When the edge reports its exposures / Then the origin has the arm, as if it had served it
+    wait_until(lambda: bool(arms_at_the_origin()), "the edge's exposures at the origin")
+    (mark,) = arms_at_the_origin()
+    assert (mark["experiment"], mark["variant"]) == ("free-shipping-test", arm)
+    assert worker.metric("tactful_edge_exposures_total", result="reported") >= 1

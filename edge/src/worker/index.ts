@@ -7,6 +7,7 @@
 import { ConsentVerifier } from "./consent.js";
 import { decide } from "./decide.js";
 import { type Context, type Env, type Settings, settingsFrom } from "./env.js";
+import { ExposureBuffer } from "./exposures.js";
 import { forward } from "./forward.js";
 import { jsonResponse } from "./http.js";
 import { forwarded, metricsText, responses } from "./metrics.js";
@@ -18,6 +19,7 @@ export interface Edge {
   readonly settings: Settings;
   readonly holder: SnapshotHolder;
   readonly verifier: ConsentVerifier;
+  readonly exposures: ExposureBuffer;
 }
 
 let edge: Edge | null = null;
@@ -29,6 +31,7 @@ function edgeFor(env: Env): Edge {
       settings,
       holder: new SnapshotHolder(settings),
       verifier: new ConsentVerifier(settings),
+      exposures: new ExposureBuffer(settings),
     };
   }
   return edge;
@@ -90,6 +93,7 @@ export default {
     const url = new URL(request.url);
     const answer = await route(request, edge, url);
     if (answer !== null) {
+      edge.exposures.tend(ctx);
       responses.inc(
         url.pathname.startsWith(FLAG_PATH) ? `${FLAG_PATH}{key}` : url.pathname,
         String(answer.status),

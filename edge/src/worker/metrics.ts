@@ -14,13 +14,17 @@ class Counter {
   ) {}
 
   inc(...values: string[]): void {
+    this.add(1, ...values);
+  }
+
+  add(by: number, ...values: string[]): void {
     const key = values.join("\u0000");
     const entry = this.values.get(key);
-    if (entry !== undefined) entry.value++;
+    if (entry !== undefined) entry.value += by;
     else {
       const labels: Record<string, string> = {};
       this.names.forEach((name, index) => (labels[name] = values[index] ?? ""));
-      this.values.set(key, { labels: labelText(labels), value: 1 });
+      this.values.set(key, { labels: labelText(labels), value: by });
     }
   }
 
@@ -61,6 +65,11 @@ export const responses = new Counter(
   "Responses of the edge's own endpoints, by route and status.",
   ["route", "status"],
 );
+export const exposuresCounted = new Counter(
+  "tactful_edge_exposures_total",
+  "Exposures of measured subjects, by result (reported to the origin, refused by it, dropped past the buffer's bound).",
+  ["result"],
+);
 export const snapshotFetches = new Counter(
   "tactful_edge_snapshot_fetches_total",
   "Snapshot checks with the origin, by result (updated, not_modified, failed).",
@@ -93,6 +102,7 @@ export function metricsText(state: SnapshotState): string {
     degraded.render(),
     responses.render(),
     snapshotFetches.render(),
+    exposuresCounted.render(),
     gauge(
       "tactful_edge_snapshot_revision",
       "The revision this edge decides from (0: none yet).",

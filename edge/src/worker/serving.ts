@@ -58,7 +58,12 @@ export async function serve(
       outcome = decideAtEdge(loaded, consent, gpc, context, keys, true);
     }
   }
-  if (outcome.kind === "decided") decisionsCount(outcome.decisions.values());
+  if (outcome.kind === "decided") {
+    decisionsCount(outcome.decisions.values());
+    if (consent.kind === "subject") {
+      edge.exposures.add(consent.claims, outcome.revision, outcome.decisions.values());
+    }
+  }
   if (outcome.kind === "forward") throw new Error("a degraded decision is never forwarded");
   return outcome;
 }
