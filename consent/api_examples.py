@@ -10,6 +10,15 @@ from config.api import error_example
 
 _SUBJECT = "m0c2sfEqohX2IaDUQXX_NQ"
 _TOKEN = f"{_SUBJECT}.1:1xVexM:_S-gv8pyQh37CKd3ZhY-nmHwUMXqOf8q0-cF6DLyDK4"
+# A consent token for edges, as PUT /api/v1/consent answers it (see consent/edge_tokens.py).
+_CONSENT_TOKEN = (
+    "eyJhbGciOiJFZERTQSIsInR5cCI6InRhY3RmdWwtY29uc2VudCtqd3QiLCJraWQiOiJabTlkUThVdDFyN2NPMG03Vj"
+    "NZaEt4cTFtV2w4aDBHM2NVN3VRbVMwcFhvIn0.eyJpc3MiOiJ0YWN0ZnVsIiwic3ViIjoibTBjMnNmRXFvaFgySWFE"
+    "VVFYWF9OUSIsInB1cnBvc2VzIjp7Im5lY2Vzc2FyeSI6dHJ1ZSwicGVyc29uYWxpemF0aW9uIjp0cnVlLCJtZWFzdX"
+    "JlbWVudCI6dHJ1ZSwiYWR2ZXJ0aXNpbmciOmZhbHNlfSwiZ3BjIjpmYWxzZSwiY3YiOjEsImlhdCI6MTc2NDg5Mjgw"
+    "MCwiZXhwIjoxNzY0ODkzMTAwfQ.q3c5bT4bqyBvLkqGSvd1Q7m0Zt8sS2Cqz1q1B6P0uQ1hQmM6e2n7aY0s3Q8xWfJ"
+    "4r9KZ1mV0cT5o2lP7kN3bAw"
+)
 _NOTICE_HASH = "dc2e86268e98cbf13d6368e94d527d81dc14757ff6bfd4e4dfdb1cc4e4075507"
 _GRANTED = {"necessary": True, "personalization": True, "measurement": True, "advertising": False}
 _AVAILABLE = {
@@ -95,6 +104,7 @@ CONSENT_PUT_EXAMPLES = [
             "ask": ["advertising"],
             "notice": 1,
             "token": _TOKEN,
+            "consent_token": _CONSENT_TOKEN,
         },
         response_only=True,
         status_codes=["200"],
@@ -271,5 +281,20 @@ SUBJECT_ERASE_EXAMPLES = [
         erased={"signals": 1},
         kept={},
         failed=["personalization.receivers.history_on_erase"],
+    ),
+]
+
+CONSENT_TOKEN_EXAMPLES = [
+    OpenApiExample(
+        "A fresh consent token",
+        value={"token": _CONSENT_TOKEN, "expires_in": 300},
+        response_only=True,
+        status_codes=["200"],
+    ),
+    error_example(
+        "No subject token",
+        "404",
+        "no_subject",
+        "No valid subject token: this client has no consent.",
     ),
 ]

@@ -11,6 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.api import ERROR_SCHEMA, error_body
+from consent.api_examples import CONSENT_TOKEN_EXAMPLES
 from consent.edge_tokens import consent_jwks, token_seconds
 from consent.services import consent_for_request
 from consent.services.edge_tokens import consent_token_issue
@@ -25,6 +26,7 @@ class ConsentTokenApi(APIView):
     @extend_schema(
         tags=["consent"],
         operation_id="consent_token_renew",
+        examples=CONSENT_TOKEN_EXAMPLES,
         summary="A fresh consent token for edges (renew it before it expires)",
         description="The subject's consent as it stands, under this request's GPC signal, signed "
         "for `TACTFUL_CONSENT_TOKEN_SECONDS`; also set as the `tactful_consent` cookie and the "

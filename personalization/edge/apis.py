@@ -25,6 +25,11 @@ from personalization.edge.authentication import (
     HasEdgeKey,
 )
 from personalization.edge.documents import Kind, snapshot_served
+from personalization.edge.examples import (
+    CLIENT_SNAPSHOT_EXAMPLES,
+    EDGE_EXPOSURES_EXAMPLES,
+    EDGE_SNAPSHOT_EXAMPLES,
+)
 from personalization.edge.exposures import edge_exposures_record
 from personalization.edge.push import edge_revisions_follow
 from personalization.edge.selectors import edge_key_check, edge_key_from_request
@@ -77,6 +82,7 @@ class EdgeSnapshotApi(APIView):
     @extend_schema(
         tags=["edge"],
         operation_id="edge_snapshot",
+        examples=EDGE_SNAPSHOT_EXAMPLES,
         summary="The edge snapshot of the latest revision (edge key)",
         responses={
             200: _SNAPSHOT,
@@ -95,6 +101,7 @@ class ClientSnapshotApi(APIView):
     @extend_schema(
         tags=["edge"],
         operation_id="client_snapshot",
+        examples=CLIENT_SNAPSHOT_EXAMPLES,
         summary="The client snapshot: the client-evaluable placements, for browsers",
         responses={200: _SNAPSHOT, 304: _NOT_MODIFIED},
     )
@@ -139,6 +146,7 @@ class EdgeExposuresApi(APIView):
     @extend_schema(
         tags=["edge"],
         operation_id="edge_exposures",
+        examples=EDGE_EXPOSURES_EXAMPLES,
         summary="Exposures of decisions an edge made for measured subjects (edge key)",
         description="Recorded as the origin's own decisions' are, for subjects who still grant "
         f"measurement; at most {MAX_EXPOSURES} a batch.",
