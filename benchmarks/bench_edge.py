@@ -2,7 +2,9 @@
 
 1. throughput: `POST /api/v1/decide` (3 placements, an anonymous mobile visitor, demo data) on
    the origin (one uvicorn worker) and on the edge worker (one workerd process), each pinned to
-   core 0 with `wrk` on core 1, in interleaved rounds; the ratio of requests/s.
+   core 0 with `wrk` on core 1, in interleaved rounds; the ratio of requests/s. Beside them, a
+   trivial workerd worker (reads the body, answers a constant JSON): the runtime's own ceiling
+   on this core in this run, which says how much of it the edge worker's work takes.
 2. latency at half the edge's peak: an open-loop load at a fixed rate (edge_load.mjs), p50/p99.
 3. publish → edges: `--edges` workers follow the origin; `--publishes` publishes (a throw-away
    Redis carries the broadcast from the publishing process, as in scale-out); per publish and
@@ -33,8 +35,27 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.bench_http import BODY, WRK_SCRIPT, wrk  # noqa: E402
-from tests.edge.live import Origin, Worker, live_origin, live_worker  # noqa: E402
-from tests.faults.live import RedisServer  # noqa: E402
+from tests.edge.live import WORKERD, Origin, Worker, live_origin, live_worker  # noqa: E402
+from tests.faults.live import RedisServer, free_port, wait_until  # noqa: E402
+
+TRIVIAL_WORKER = """export default {
+  async fetch(request) {
+    await request.text();
+    const headers = {"content-type": "application/json"};
+    return new Response('{"revision":1,"decisions":{}}', {headers});
+  },
+};
+"""
+TRIVIAL_CONFIG = """using Workerd = import "/workerd/workerd.capnp";
+const config :Workerd.Config = (
+  services = [(name = "main", worker = .trivial)],
+  sockets = [(name = "http", address = "127.0.0.1:0", http = (), service = "main")],
+);
+const trivial :Workerd.Worker = (
+  modules = [(name = "worker.js", esModule = embed "worker.js")],
+  compatibilityDate = "2025-09-01",
+);
+"""
 
 TOGGLE_HERO = (
     "import sys, time\n"
@@ -69,21 +90,49 @@ def load(url: str, rate: int, seconds: int) -> dict[str, float]:
     return dict(json.loads(out))
 
 
+@contextlib.contextmanager
+def trivial_worker(tmp: Path) -> Iterator[str]:
+    """A workerd serving a constant JSON answer on core 0; its base URL."""
+    folder = tmp / "trivial"
+    folder.mkdir()
+    (folder / "worker.js").write_text(TRIVIAL_WORKER)
+    (folder / "config.capnp").write_text(TRIVIAL_CONFIG)
+    port = free_port()
+    command = [str(WORKERD), "serve", "config.capnp", "--socket-addr", f"http=127.0.0.1:{port}"]
+    if shutil.which("taskset"):
+        command = ["taskset", "-c", "0", *command]
+    process = subprocess.Popen(
+        command, cwd=folder, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_until(lambda: httpx.post(base, timeout=1).status_code == 200, "trivial worker")
+        yield base
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
 def throughput(origin: Origin, worker: Worker, args: argparse.Namespace, tmp: Path) -> float:
     script = tmp / "post.lua"
     script.write_text(WRK_SCRIPT.format(body=BODY))
-    runs: dict[str, list[tuple[float, float]]] = {"origin": [], "edge": []}
-    for base in (origin.base, worker.base):
-        wrk(f"{base}/api/v1/decide", 2, args.connections, script)  # warm-up
-    for _ in range(args.rounds):
-        for name, base in (("origin", origin.base), ("edge", worker.base)):
-            runs[name].append(wrk(f"{base}/api/v1/decide", args.seconds, args.connections, script))
+    runs: dict[str, list[tuple[float, float]]] = {"origin": [], "edge": [], "trivial": []}
+    with trivial_worker(tmp) as trivial:
+        bases = (("origin", origin.base), ("edge", worker.base), ("trivial", trivial))
+        for _, base in bases:
+            wrk(f"{base}/api/v1/decide", 2, args.connections, script)  # warm-up
+        for _ in range(args.rounds):
+            for name, base in bases:
+                runs[name].append(
+                    wrk(f"{base}/api/v1/decide", args.seconds, args.connections, script)
+                )
     print(f"1. throughput, wrk -c{args.connections}, {args.rounds}x{args.seconds}s, pinned cores")
     mean = {name: statistics.mean(r for r, _ in results) for name, results in runs.items()}
     for name, results in runs.items():
         p99 = statistics.mean(p for _, p in results)
         print(f"   {name:>6}: {mean[name]:8.0f} req/s   p99 {p99:6.2f} ms (at saturation)")
     print(f"   edge / origin throughput: {mean['edge'] / mean['origin']:.1f}x (target >= 20)")
+    print(f"   edge / trivial workerd worker: {mean['edge'] / mean['trivial']:.2f}")
     return mean["edge"]
 
 
