@@ -189,9 +189,21 @@ CORS_ALLOWED_ORIGINS = env.list("TACTFUL_CORS_ALLOWED_ORIGINS", default=[])
 CORS_URLS_REGEX = r"^/(api/v1|ofrep/v1)/"
 # The subject cookie may ride along where the browser sends it (same site, or SameSite=None).
 CORS_ALLOW_CREDENTIALS = True
-CORS_ALLOW_HEADERS = (*default_headers, "x-tactful-subject", "if-none-match")
-# A change of the subject answers its new token in X-Tactful-Subject (consent.tokens).
-CORS_EXPOSE_HEADERS = ("ETag", "Retry-After", "X-Request-ID", "X-Tactful-Subject")
+CORS_ALLOW_HEADERS = (
+    *default_headers,
+    "x-tactful-subject",
+    "x-tactful-consent",
+    "if-none-match",
+)
+# A change of the subject answers its new token in X-Tactful-Subject (consent.tokens), and a
+# consent token for edges in X-Tactful-Consent (consent.edge_tokens).
+CORS_EXPOSE_HEADERS = (
+    "ETag",
+    "Retry-After",
+    "X-Request-ID",
+    "X-Tactful-Subject",
+    "X-Tactful-Consent",
+)
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Tactful API",

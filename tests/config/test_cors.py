@@ -51,6 +51,7 @@ def test_cors__listed_origin_consent_put__new_token_header_readable(shop_allowed
     assert response.status_code == 200
     assert response["X-Tactful-Subject"]
     assert "X-Tactful-Subject" in response["Access-Control-Expose-Headers"]
+    assert "X-Tactful-Consent" in response["Access-Control-Expose-Headers"]
 
 
 def test_cors__listed_origin_ofrep_bulk__etag_readable(shop_allowed, db):
