@@ -33,6 +33,10 @@ CHROMIUM_ARGS = [
 SDK_ENTRY = ROOT / "personalization" / "static" / "tactful" / "index.js"
 ARTIFACTS = ROOT / "artifacts" / "browser"
 MARKETER = ("marketer", "a-demo-password-for-tests")
+# Two members of the Marketers group (not superusers): one makes changes, the other approves.
+AUTHOR = ("maria", "a-password-for-maria")
+REVIEWER = ("rui", "a-password-for-rui")
+AXE_SOURCE = ROOT / "tests" / "browser" / "node_modules" / "axe-core" / "axe.min.js"
 SERVER_START_SECONDS = 30.0
 # Waits on the page (Playwright's expect): long enough for a busy CI machine, never a sleep.
 UI_TIMEOUT_MS = 10_000
@@ -100,6 +104,14 @@ def seeded_database(chromium: Path, tmp_path_factory: pytest.TempPathFactory) ->
         "--email=marketer@example.com",
         extra_env={"DJANGO_SUPERUSER_PASSWORD": MARKETER[1]},
     )
+    marketers = (
+        "from django.contrib.auth.models import Group, User\n"
+        "group = Group.objects.get(name='Marketers')\n"
+        f"for name, password in [{AUTHOR!r}, {REVIEWER!r}]:\n"
+        "    user = User.objects.create_user(name, password=password, is_staff=True)\n"
+        "    user.groups.add(group)\n"
+    )
+    _manage(var_dir, "shell", "-c", marketers)
     return var_dir
 
 
@@ -242,3 +254,57 @@ def visitors(
             page.evaluate("window.scrollTo(0, 0)")
             page.screenshot(path=str(ARTIFACTS / f"{name}{suffix}.png"), full_page=True)
         visitor.context.close()
+
+
+@pytest.fixture(scope="session")
+def axe_source(chromium: Path) -> str:
+    if not AXE_SOURCE.exists():
+        pytest.fail(
+            f"axe-core is not installed ({AXE_SOURCE.relative_to(ROOT)} is missing): "
+            "run `make axe` (npm ci in tests/browser/)."
+        )
+    return AXE_SOURCE.read_text(encoding="utf-8")
+
+
+@dataclass
+class Staff:
+    """A member of staff signed into the admin in their own browser profile."""
+
+    visitor: Visitor
+    page: "Page"
+    axe_source: str
+
+    def go(self, path: str) -> "Page":
+        self.page.goto(self.visitor.base_url + path)
+        return self.page
+
+    def accessibility_problems(self) -> list[str]:
+        """axe-core's critical and serious violations on the current page, one line each."""
+        if not self.page.evaluate("typeof window.axe !== 'undefined'"):
+            self.page.add_script_tag(content=self.axe_source)
+        results = self.page.evaluate(
+            "axe.run(document, {runOnly: {type: 'tag', values: "
+            "['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice']}})"
+        )
+        return [
+            f"{v['impact']}: {v['id']} ({v['help']}) at "
+            + ", ".join(str(node["target"]) for node in v["nodes"][:5])
+            for v in results["violations"]
+            if v["impact"] in ("critical", "serious")
+        ]
+
+
+@pytest.fixture
+def sign_in(visitors: Callable[[], Visitor], axe_source: str) -> Callable[[tuple[str, str]], Staff]:
+    """Sign a member of staff into the admin: `sign_in(AUTHOR)`."""
+
+    def login(credentials: tuple[str, str]) -> Staff:
+        visitor = visitors()
+        page = visitor.open("/admin/login/")
+        page.fill("#id_username", credentials[0])
+        page.fill("#id_password", credentials[1])
+        page.click("input[type=submit]")
+        page.wait_for_url("**/admin/")
+        return Staff(visitor=visitor, page=page, axe_source=axe_source)
+
+    return login
