@@ -232,7 +232,9 @@ class Rule(models.Model):
         return f"{self.segment or 'everyone'} → {target}"
 
     def clean(self) -> None:
-        if bool(self.variant_id) == bool(self.experiment_id):
+        # The admin may set a variant added in the same save, not saved yet: use the object.
+        has_variant = bool(self.variant_id) or _related(self, "variant") is not None
+        if has_variant == bool(self.experiment_id):
             raise ValidationError("Choose either a variant or an experiment.")
         errors: dict[str, Any] = {}
         placement = _related(self, "placement")

@@ -120,6 +120,8 @@ def placement_create(
     variants: Mapping[str, Any] | None = None,
     enabled: bool = True,
     description: str = "",
+    value_schema: Mapping[str, Any] | None = None,
+    preview_template: str = "",
     author: Author = None,
 ) -> Placement:
     placement = Placement(
@@ -129,6 +131,8 @@ def placement_create(
         default_value=default_value,
         enabled=enabled,
         description=description,
+        value_schema=dict(value_schema) if value_schema is not None else None,
+        preview_template=preview_template,
     )
     with config_batch(author=author, message=f"Created placement {key}"):
         _save(placement, author=author, message="")

@@ -44,4 +44,6 @@ class LabelledInlineFormSet(BaseInlineFormSet[Any, Any, Any]):
         where = f"new {self.row_noun}" if index is None else f"{self.row_noun} {index + 1}"
         for name, field in form.fields.items():
             label = "Delete" if name == "DELETE" else (field.label or name.replace("_", " "))
-            field.widget.attrs.setdefault("aria-label", f"{str(label).capitalize()}, {where}")
+            # The admin wraps related fields' widgets (add/change links): label the select.
+            widget = getattr(field.widget, "widget", field.widget)
+            widget.attrs.setdefault("aria-label", f"{str(label).capitalize()}, {where}")

@@ -101,6 +101,11 @@ def template_problems(template: str) -> list[str]:
 def preview_render(template: str, value: Any) -> str:
     """The storefront preview of `value` (HTML, for a sandboxed frame); an error in words."""
     try:
-        return _PREVIEW_ENGINE.from_string(template).render(Context({"value": value}))
+        body = str(_PREVIEW_ENGINE.from_string(template).render(Context({"value": value})))
     except TemplateSyntaxError as error:
-        return f"<p>The preview template has an error: {escape(str(error))}</p>"
+        body = f"<p>The preview template has an error: {escape(str(error))}</p>"
+    # Shown at half size, so a whole hero fits next to the form.
+    return (
+        '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Preview</title>'
+        f"<style>body{{margin:0;zoom:.5}}</style></head><body>{body}</body></html>"
+    )

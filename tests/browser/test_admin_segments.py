@@ -16,6 +16,13 @@ pytestmark = pytest.mark.browser
 SHOES = "Product view with category …: times in the last 30 minutes"
 
 
+def open_segment_form(marketer: Staff) -> Page:
+    page = open_segment_form(marketer)
+    # The builder is in place once the page's script ran.
+    expect(page.locator(".cb-toolbar")).to_be_visible()
+    return page
+
+
 def add_condition(page: Page, n: int, attribute: str, operator: str, value: str) -> None:
     page.get_by_role("button", name="Add a condition").first.click()
     page.get_by_label(f"Attribute of condition {n}").select_option(label=attribute)
@@ -28,7 +35,7 @@ def test_segment_builder__mobile_shoe_viewers__built_checked_and_saved_without_j
 ) -> None:
     # Given a marketer on a new segment
     marketer: Staff = sign_in(AUTHOR)
-    page = marketer.go("/admin/personalization/segment/add/")
+    page = open_segment_form(marketer)
     page.get_by_label("Name").fill("Mobile shoe fans")
 
     # When they pick "Device is mobile" and "viewed shoes at least 3 times in 30 minutes"
@@ -71,7 +78,7 @@ def test_segment_builder__mobile_shoe_viewers__built_checked_and_saved_without_j
 def test_segment_builder__mistyped_attribute__error_next_to_its_row(sign_in) -> None:
     # Given a marketer typing an attribute by hand, with a typo
     marketer: Staff = sign_in(AUTHOR)
-    page = marketer.go("/admin/personalization/segment/add/")
+    page = open_segment_form(marketer)
     page.get_by_role("button", name="Add a condition").click()
     page.get_by_label("Attribute of condition 1").select_option(
         label="Another attribute (type its name)…"
@@ -99,7 +106,7 @@ def test_segment_builder__mistyped_attribute__error_next_to_its_row(sign_in) -> 
 def test_segment_builder__no_javascript_json__errors_at_the_field(sign_in) -> None:
     # Given the JSON view (as without the builder), with an unknown operator
     marketer: Staff = sign_in(AUTHOR)
-    page = marketer.go("/admin/personalization/segment/add/")
+    page = open_segment_form(marketer)
     page.get_by_label("Name").fill("Broken")
     page.get_by_role("button", name="JSON").click()
     page.locator("#id_condition").fill('{"context.device": {"$nope": 1}}')

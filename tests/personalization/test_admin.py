@@ -11,6 +11,7 @@ from personalization import services
 from personalization.models import Placement, Revision, Rule, Segment
 from personalization.stats.services import decision_stats_flush
 from personalization.stats.store import decision_stats_store
+from personalization.workspace.values import value_to_text
 from tests.observability.samples import sample
 
 pytestmark = pytest.mark.django_db
@@ -22,14 +23,17 @@ def marketer(admin_client):
 
 
 def placement_form(placement: Placement, **extra: Any) -> dict[str, Any]:
-    """The change form of a placement as the admin renders it, ready to post back."""
+    """The change form of a placement as the admin renders it, ready to post back: values as
+    typed text (a string without quotes), rules naming their variant by key."""
     data: dict[str, Any] = {
         "key": placement.key,
         "name": placement.name,
         "description": placement.description,
         "value_type": placement.value_type,
-        "default_value": json.dumps(placement.default_value),
+        "default_value": value_to_text(placement.value_type, placement.default_value),
         "enabled": "on" if placement.enabled else "",
+        "value_schema": json.dumps(placement.value_schema) if placement.value_schema else "",
+        "preview_template": placement.preview_template,
     }
     variants = list(placement.variants.all())
     data |= {
@@ -43,7 +47,7 @@ def placement_form(placement: Placement, **extra: Any) -> dict[str, Any]:
             f"variants-{i}-id": v.pk,
             f"variants-{i}-placement": placement.pk,
             f"variants-{i}-key": v.key,
-            f"variants-{i}-value": json.dumps(v.value),
+            f"variants-{i}-value": value_to_text(placement.value_type, v.value),
             f"variants-{i}-description": v.description,
         }
     rules = list(placement.rules.all())
@@ -59,7 +63,7 @@ def placement_form(placement: Placement, **extra: Any) -> dict[str, Any]:
             f"rules-{i}-placement": placement.pk,
             f"rules-{i}-order": r.order,
             f"rules-{i}-segment": r.segment_id or "",
-            f"rules-{i}-variant": r.variant_id or "",
+            f"rules-{i}-variant_key": r.variant.key if r.variant else "",
             f"rules-{i}-experiment": r.experiment_id or "",
             f"rules-{i}-rollout_percentage": r.rollout_percentage,
         }
@@ -146,7 +150,7 @@ def test_admin_placement__add_rule_inline__publishes_and_changes_decision(
         f"rules-{n}-placement": placement.pk,
         f"rules-{n}-order": 1,
         f"rules-{n}-segment": mobile.pk,
-        f"rules-{n}-variant": variant.pk,
+        f"rules-{n}-variant_key": variant.key,
         f"rules-{n}-experiment": "",
         f"rules-{n}-rollout_percentage": 100,
     }
@@ -169,7 +173,7 @@ def test_admin_placement__rule_with_variant_and_experiment__form_error(marketer,
     rule = placement.rules.get(experiment__isnull=False)
     data = placement_form(placement)
     index = next(i for i in range(data["rules-TOTAL_FORMS"]) if data[f"rules-{i}-id"] == rule.pk)
-    data[f"rules-{index}-variant"] = placement.variants.get(key="on").pk
+    data[f"rules-{index}-variant_key"] = "on"
     before = Revision.objects.count()
     # When saved
     response = marketer.post(
@@ -182,18 +186,18 @@ def test_admin_placement__rule_with_variant_and_experiment__form_error(marketer,
 
 
 def test_admin_placement__variant_value_of_wrong_type__form_error(marketer, demo):
-    # Given a boolean placement whose variant is changed to a string
+    # Given a boolean placement whose variant is typed as something that is not on or off
     placement = Placement.objects.get(key="free-shipping-banner")
     data = placement_form(placement)
-    data["variants-0-value"] = '"yes"'
+    data["variants-0-value"] = "maybe"
     # When
     response = marketer.post(
         reverse("admin:personalization_placement_change", args=[placement.pk]), data
     )
     # Then
     assert response.status_code == 200
-    assert "must be true or false" in response.content.decode()
-    assert placement.variants.filter(value="yes").count() == 0
+    assert "Choose on or off." in response.content.decode()
+    assert set(placement.variants.values_list("value", flat=True)) == {True, False}
 
 
 def test_admin_segment__invalid_condition__inline_error_and_nothing_saved(marketer, db):
