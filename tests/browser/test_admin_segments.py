@@ -17,7 +17,7 @@ SHOES = "Product view with category …: times in the last 30 minutes"
 
 
 def open_segment_form(marketer: Staff) -> Page:
-    page = open_segment_form(marketer)
+    page = marketer.go("/admin/personalization/segment/add/")
     # The builder is in place once the page's script ran.
     expect(page.locator(".cb-toolbar")).to_be_visible()
     return page
