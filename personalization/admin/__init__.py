@@ -2,6 +2,7 @@
 
 from personalization.admin import (  # noqa: F401
     catalogue,
+    changes,
     experiments,
     placements,
     revisions,

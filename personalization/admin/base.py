@@ -1,37 +1,91 @@
-"""What every configuration admin shares: writes through the services, labelled inline inputs."""
+"""What every configuration admin shares: saves are drafts, audited; labelled inline inputs."""
 
 from typing import Any
 
-from django.contrib import admin
-from django.db.models import QuerySet
-from django.forms import BaseInlineFormSet, ModelForm
-from django.http import HttpRequest
+from django.contrib import admin, messages
+from django.contrib.admin.models import LogEntry
+from django.db.models import Model
+from django.forms import BaseInlineFormSet
+from django.http import HttpRequest, HttpResponse
+from django.urls import reverse
+from django.utils.html import format_html
 
-from personalization import services
+from personalization.models import AuditEntry
+from personalization.services import audit_record, entries_of
+from personalization.workspace.selectors import drafts_entries
+
+DRAFT_NOTE = (
+    "Saved as a draft: visitors see it once it is published. {link} to review and publish it."
+)
 
 
-class PublishingAdmin(admin.ModelAdmin[Any]):
-    """Every save or delete in the admin is published as a new revision by the services."""
+class DraftAdmin(admin.ModelAdmin[Any]):
+    """Saves and deletes change the working copy (drafts); each is logged in the audit log.
+    Publishing happens in Changes to publish."""
 
-    def save_related(
-        self, request: HttpRequest, form: ModelForm[Any], formsets: Any, change: bool
-    ) -> None:
-        super().save_related(request, form, formsets, change)
-        verb = "Changed" if change else "Added"
-        services.revision_publish(
-            author=request.user,  # type: ignore[arg-type]
-            message=f"{verb} {self.opts.verbose_name} {form.instance}",
+    def _audit(self, request: HttpRequest, obj: Model, action: str, message: str) -> None:
+        entries = entries_of(obj)
+        key = next(iter(entries))[1] if entries else str(obj)
+        audit_record(
+            action=action,
+            actor=request.user,  # type: ignore[arg-type]
+            object_type=str(self.opts.verbose_name),
+            object_key=key,
+            message=message,
         )
 
-    def delete_model(self, request: HttpRequest, obj: Any) -> None:
-        services.config_delete(instance=obj, author=request.user)  # type: ignore[arg-type]
+    def log_addition(self, request: HttpRequest, obj: Any, message: Any) -> LogEntry:
+        entry = super().log_addition(request, obj, message)
+        self._audit(request, obj, AuditEntry.Action.ADDED, entry.get_change_message())
+        return entry
 
-    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
-        names = ", ".join(str(obj) for obj in queryset)
-        author = request.user
-        with services.config_batch(author=author, message=f"Deleted {names}"):  # type: ignore[arg-type]
-            for obj in queryset:
-                services.config_delete(instance=obj, author=author)  # type: ignore[arg-type]
+    def log_change(self, request: HttpRequest, obj: Any, message: Any) -> LogEntry:
+        entry = super().log_change(request, obj, message)
+        self._audit(request, obj, AuditEntry.Action.CHANGED, entry.get_change_message())
+        return entry
+
+    def log_deletions(self, request: HttpRequest, queryset: Any) -> Any:
+        for obj in queryset:
+            self._audit(request, obj, AuditEntry.Action.DELETED, f"Deleted {obj}")
+        return super().log_deletions(request, queryset)
+
+    def _draft_note(self, request: HttpRequest) -> None:
+        link = format_html(
+            '<a href="{}">Open Changes to publish</a>', reverse("admin:personalization_drafts")
+        )
+        self.message_user(request, format_html(DRAFT_NOTE, link=link), messages.INFO)
+
+    def response_add(
+        self, request: HttpRequest, obj: Any, post_url_continue: Any = None
+    ) -> HttpResponse:
+        self._draft_note(request)
+        return super().response_add(request, obj, post_url_continue)
+
+    def response_change(self, request: HttpRequest, obj: Any) -> HttpResponse:
+        self._draft_note(request)
+        return super().response_change(request, obj)
+
+    def get_list_display(self, request: HttpRequest) -> Any:
+        drafts = set(drafts_entries())
+
+        @admin.display(description="published?")
+        def publication(obj: Model) -> str:
+            entries = entries_of(obj)
+            if not entries & drafts:
+                return "live"
+            return "draft, not published"
+
+        return [*super().get_list_display(request), publication]
+
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        extra = {
+            "drafts_url": reverse("admin:personalization_drafts"),
+            "drafts_count": len(drafts_entries()),
+            **(extra_context or {}),
+        }
+        return super().changelist_view(request, extra)
 
 
 class LabelledInlineFormSet(BaseInlineFormSet[Any, Any, Any]):

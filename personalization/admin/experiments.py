@@ -8,7 +8,7 @@ from django.contrib import admin
 from django.http import HttpRequest, HttpResponse
 
 from consent.selectors import purpose_keys
-from personalization.admin.base import LabelledInlineFormSet, PublishingAdmin
+from personalization.admin.base import DraftAdmin, LabelledInlineFormSet
 from personalization.models import Experiment, ExperimentArm, Placement, Rule, Segment, Variant
 from personalization.selectors import config_document
 from personalization.workspace.serving import serving_warnings
@@ -165,7 +165,7 @@ def rule_ensure(*, experiment: Experiment, audience: Segment | None, position: s
 
 
 @admin.register(Experiment)
-class ExperimentAdmin(PublishingAdmin):
+class ExperimentAdmin(DraftAdmin):
     form = ExperimentForm
     list_display = ["name", "key", "placement", "status", "coverage_shown", "required_purpose"]
     list_filter = ["status"]

@@ -8,13 +8,15 @@ import json
 from typing import Any
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 
-from personalization.admin.base import LabelledInlineFormSet, PublishingAdmin
+from personalization import services
+from personalization.admin.base import DraftAdmin, LabelledInlineFormSet
 from personalization.dashboard import dashboard_view
 from personalization.forms import PreviewForm
 from personalization.models import Experiment, Placement, Rule, Variant
@@ -235,10 +237,10 @@ def preview_rows(result: Decisions) -> list[dict[str, Any]]:
 
 
 @admin.register(Placement)
-class PlacementAdmin(PublishingAdmin):
+class PlacementAdmin(DraftAdmin):
     form = PlacementForm
     list_display = ["key", "name", "value_type", "default_value", "enabled"]
-    list_editable = ["enabled"]
+    actions = ["switch_off", "switch_on"]
     list_filter = ["value_type", "enabled"]
     search_fields = ["key", "name"]
     inlines = [VariantInline, RuleInline]
@@ -256,6 +258,30 @@ class PlacementAdmin(PublishingAdmin):
 
     def get_prepopulated_fields(self, request: HttpRequest, obj: Any = None) -> dict[str, Any]:
         return {} if obj else {"key": ["name"]}
+
+    def has_kill_switch_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("personalization.change_placement") and request.user.has_perm(
+            "personalization.publish_changeset"
+        )
+
+    def _switch(self, request: HttpRequest, queryset: QuerySet[Placement], enabled: bool) -> None:
+        for placement in queryset:
+            services.placement_set_enabled(
+                placement=placement,
+                enabled=enabled,
+                author=request.user,  # type: ignore[arg-type]
+            )
+        state = "on" if enabled else "off (everyone gets the default)"
+        names = ", ".join(p.key for p in queryset)
+        self.message_user(request, f"Switched {state}, live now: {names}.", messages.SUCCESS)
+
+    @admin.action(description="Kill switch: switch off now", permissions=["kill_switch"])
+    def switch_off(self, request: HttpRequest, queryset: QuerySet[Placement]) -> None:
+        self._switch(request, queryset, False)
+
+    @admin.action(description="Switch on now", permissions=["kill_switch"])
+    def switch_on(self, request: HttpRequest, queryset: QuerySet[Placement]) -> None:
+        self._switch(request, queryset, True)
 
     def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
         if not isinstance(formset, RuleFormSet):

@@ -9,7 +9,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import URLPattern, path, reverse
 
-from personalization.admin.base import PublishingAdmin
+from personalization.admin.base import DraftAdmin
 from personalization.engine import evaluate_condition
 from personalization.models import Segment
 from personalization.workspace.catalogue import Catalogue, attribute_catalogue
@@ -128,9 +128,9 @@ def condition_report(
 
 
 @admin.register(Segment)
-class SegmentAdmin(PublishingAdmin):
+class SegmentAdmin(DraftAdmin):
     form = SegmentForm
-    list_display = ["name", "key", "meaning", "needs_purposes", "updated_at"]
+    list_display = ["name", "key", "needs_purposes", "updated_at"]
     search_fields = ["key", "name", "description"]
     prepopulated_fields = {"key": ["name"]}
     readonly_fields = ["needs_purposes"]
@@ -144,17 +144,15 @@ class SegmentAdmin(PublishingAdmin):
         purposes = condition_purposes(obj.condition)
         return ", ".join(purposes) or "none (context only)"
 
-    @admin.display(description="who")
-    def meaning(self, obj: Segment) -> str:
-        catalogue = getattr(self, "_catalogue", None) or attribute_catalogue()
-        self._catalogue = catalogue
-        return describe_condition(obj.condition, catalogue)
+    def get_list_display(self, request: HttpRequest) -> Any:
+        catalogue = attribute_catalogue()
 
-    def changelist_view(
-        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
-    ) -> HttpResponse:
-        self._catalogue = attribute_catalogue()
-        return super().changelist_view(request, extra_context)
+        @admin.display(description="who")
+        def meaning(obj: Segment) -> str:
+            return describe_condition(obj.condition, catalogue)
+
+        name, key, *rest = super().get_list_display(request)
+        return [name, key, meaning, *rest]
 
     def save_model(self, request: HttpRequest, obj: Segment, form: Any, change: bool) -> None:
         super().save_model(request, obj, form, change)

@@ -1,7 +1,9 @@
 """Models of the marketer's workspace (imported by `personalization.models`)."""
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils import timezone
 
 
 class ContextKey(models.Model):
@@ -47,3 +49,113 @@ class ContextKey(models.Model):
             errors["key"] = problems
         if errors:
             raise ValidationError(errors)
+
+
+class ChangeSet(models.Model):
+    """Changes to one or more placements, segments or experiments, published together.
+
+    `entries` is frozen when the change set is made: for each changed item its version live
+    then (`before`, None when new) and the proposed one (`after`, None when deleted). Publishing
+    applies `after` on top of what is live, unless an item changed meanwhile (a conflict).
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting for approval"
+        APPROVED = "approved", "Approved, not published yet"
+        SCHEDULED = "scheduled", "Scheduled"
+        PUBLISHED = "published", "Published"
+        REJECTED = "rejected", "Rejected"
+        WITHDRAWN = "withdrawn", "Withdrawn"
+        FAILED = "failed", "Could not be published"
+
+    class Kind(models.TextChoices):
+        CHANGE = "change", "Change"
+        ROLLBACK = "rollback", "Rollback"
+
+    message = models.CharField("why", max_length=300)
+    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.CHANGE)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="change_sets",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    entries = models.JSONField(default=list)
+    base_revision = models.PositiveIntegerField(default=0)
+    approval_reasons = models.JSONField(default=list, blank=True)
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="reviewed_change_sets",
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    review_note = models.CharField(max_length=300, blank=True)
+    revision = models.ForeignKey(
+        "personalization.Revision",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="change_sets",
+    )
+    error = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = "change set"
+        permissions = [
+            ("publish_changeset", "Can publish changes"),
+            ("approve_changeset", "Can approve other people's changes"),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.message}"
+
+    @property
+    def needs_approval(self) -> bool:
+        return bool(self.approval_reasons)
+
+
+class AuditEntry(models.Model):
+    """One configuration change, review step, publication or rollback: who, when, what, why."""
+
+    class Action(models.TextChoices):
+        ADDED = "added", "Added (draft)"
+        CHANGED = "changed", "Changed (draft)"
+        DELETED = "deleted", "Deleted (draft)"
+        DISCARDED = "discarded", "Discarded a draft"
+        SUBMITTED = "submitted", "Submitted for approval"
+        APPROVED = "approved", "Approved"
+        REJECTED = "rejected", "Rejected"
+        WITHDRAWN = "withdrawn", "Withdrawn"
+        SCHEDULED = "scheduled", "Scheduled"
+        UNSCHEDULED = "unscheduled", "Schedule cancelled"
+        PUBLISHED = "published", "Published"
+        ROLLED_BACK = "rolled_back", "Rolled back"
+        FAILED = "failed", "Failed"
+
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+    )
+    # Kept when the account is deleted; "system" for scheduled work.
+    actor_name = models.CharField("who", max_length=150)
+    action = models.CharField(max_length=16, choices=Action.choices, db_index=True)
+    object_type = models.CharField("what", max_length=32, db_index=True)
+    object_key = models.CharField("key", max_length=120, blank=True)
+    change_set = models.ForeignKey(
+        ChangeSet, on_delete=models.SET_NULL, null=True, blank=True, related_name="audit"
+    )
+    revision_number = models.PositiveIntegerField("revision", null=True, blank=True)
+    message = models.CharField("details", max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name = "audit log entry"
+        verbose_name_plural = "audit log"
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.actor_name} {self.action} {self.object_type}"

@@ -12,6 +12,10 @@ MARKETER_PERMISSIONS = (
     "add_contextkey",
     "change_contextkey",
     "view_contextkey",
+    "view_changeset",
+    "publish_changeset",
+    "approve_changeset",
+    "view_auditentry",
 )
 
 

@@ -65,7 +65,7 @@ def chromium() -> Path:
     return CHROMIUM
 
 
-def _server_env(var_dir: Path) -> dict[str, str]:
+def _server_env(var_dir: Path, extra: dict[str, str] | None = None) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
     env.update(
         {
@@ -73,13 +73,14 @@ def _server_env(var_dir: Path) -> dict[str, str]:
             "DJANGO_DEBUG": "true",
             "TACTFUL_VAR_DIR": str(var_dir),
             "PYTHONUNBUFFERED": "1",
+            **(extra or {}),
         }
     )
     return env
 
 
 def _manage(var_dir: Path, *args: str, extra_env: dict[str, str] | None = None) -> None:
-    env = {**_server_env(var_dir), **(extra_env or {})}
+    env = _server_env(var_dir, extra_env)
     subprocess.run(
         [sys.executable, str(ROOT / "manage.py"), *args],
         cwd=ROOT,
@@ -176,12 +177,17 @@ class LiveServer:
 
 
 @pytest.fixture
-def server(seeded_database: Path, tmp_path: Path) -> Iterator[LiveServer]:
+def server(
+    seeded_database: Path, tmp_path: Path, request: pytest.FixtureRequest
+) -> Iterator[LiveServer]:
+    """A server on a copy of the seeded database; `@pytest.mark.server_env(NAME="value")` sets
+    environment variables of its own."""
     var_dir = tmp_path / "var"
     var_dir.mkdir()
     for source in seeded_database.glob("tactful.sqlite3*"):
         shutil.copy(source, var_dir / source.name)
-    live = LiveServer(var_dir=var_dir)
+    marker = request.node.get_closest_marker("server_env")
+    live = LiveServer(var_dir=var_dir, env=dict(marker.kwargs) if marker else {})
     live.start()
     try:
         yield live

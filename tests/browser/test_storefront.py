@@ -186,6 +186,11 @@ def test_storefront__marketer_publishes_in_admin__open_page_updates(
     default.get_by_label("Image").select_option("hero-outdoor.svg")
     admin.locator('input[name="_save"]').click()
     expect(admin.locator(".messagelist")).to_contain_text("changed successfully")
+    # ... and publishes it from Changes to publish
+    admin.get_by_role("link", name="Changes to publish").first.click()
+    admin.get_by_label("Why").fill("Spring sale hero")
+    admin.get_by_role("button", name="Publish").click()
+    expect(admin.locator(".messagelist")).to_contain_text("Published as revision")
 
     # Then the open shop shows it at once, without a reload
     expect(shop.locator(".hero__headline")).to_have_text("Spring sale: 20% off the trail")

@@ -81,6 +81,15 @@ def dashboard_count(placement: str) -> int:
     return sum(sum(outcomes.values()) for (_, key), outcomes in counts.items() if key == placement)
 
 
+def publish(client, message: str = "Publish from a test", entries: list[str] | None = None):
+    """Publish drafts on Changes to publish, as a marketer would (all of them by default)."""
+    from personalization.workspace.selectors import drafts_list
+
+    tokens = entries if entries is not None else [d.token for d in drafts_list()]
+    data = {"entries": tokens, "message": message, "_publish": "Publish"}
+    return client.post(reverse("admin:personalization_drafts"), data)
+
+
 def preview(client, **fields: Any):
     data = {"context": "{}", "prefs": "{}", "signals": "{}", "subject_id": "preview-visitor"}
     data.update(fields)
@@ -135,7 +144,7 @@ def test_admin_preview__bad_json__form_error(marketer, demo):
     assert "Enter a JSON object" in response.content.decode()
 
 
-def test_admin_placement__add_rule_inline__publishes_and_changes_decision(
+def test_admin_placement__add_rule_inline__a_draft_until_published(
     marketer, demo, django_capture_on_commit_callbacks
 ):
     # Given the recommendations placement and the mobile segment
@@ -158,11 +167,21 @@ def test_admin_placement__add_rule_inline__publishes_and_changes_decision(
     url = reverse("admin:personalization_placement_change", args=[placement.pk])
     with django_capture_on_commit_callbacks(execute=True):
         response = marketer.post(url, data)
-    # Then it is published and the preview shows the change
+    # Then it is saved as a draft: nothing is live yet
     assert response.status_code == 302, response.context["errors"] if response.context else ""
+    assert Revision.objects.latest().number == before
+    result = preview(marketer, context='{"device": "mobile"}').context["result"]
+    assert result.decisions["recommendations"].variant == "default"
+    # When it is published
+    with django_capture_on_commit_callbacks(execute=True):
+        assert publish(marketer, "Shoes first on mobile").status_code == 302
+    # Then it is one revision, by the marketer, and the preview shows the change
     latest = Revision.objects.latest()
     assert latest.number == before + 1
-    assert latest.author is not None
+    assert (latest.author is not None, latest.message) == (
+        True,
+        f"Shoes first on mobile (change set #{latest.change_sets.get().pk})",
+    )
     result = preview(marketer, context='{"device": "mobile"}').context["result"]
     assert result.decisions["recommendations"].variant == "shoes-first"
 
@@ -239,14 +258,16 @@ def test_admin_segment__regex_re2_cannot_run__error_at_condition_and_nothing_sav
     assert not Revision.objects.exists()
 
 
-def test_admin_segment__valid__saved_and_published(marketer, db):
+def test_admin_segment__valid__saved_as_a_draft_then_published(marketer, db):
     # When
     response = marketer.post(
         reverse("admin:personalization_segment_add"),
         {"key": "fr", "name": "French", "description": "", "condition": '{"context.locale": "fr"}'},
     )
-    # Then
+    # Then it waits in Changes to publish, and is live once published
     assert response.status_code == 302
+    assert not Revision.objects.exists()
+    assert publish(marketer, entries=["segments:fr"]).status_code == 302
     assert Revision.objects.get().snapshot["segments"]["fr"]["condition"] == {
         "context.locale": "fr"
     }

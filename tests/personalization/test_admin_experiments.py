@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.utils.html import escape
 
 from personalization.models import Experiment, Placement, Revision, Segment, Variant
-from tests.personalization.test_admin import preview
+from tests.personalization.test_admin import preview, publish
 
 pytestmark = pytest.mark.django_db
 
@@ -47,10 +47,11 @@ def test_admin_experiment__percent_form__saved_as_fractions_with_its_rule_one_re
     data = experiment_form(
         hero, [(shoes, "70"), (outdoor, "30")], coverage_percent="80", audience=mobile.pk
     )
-    with django_capture_on_commit_callbacks(execute=True):
-        response = admin_client.post(reverse("admin:personalization_experiment_add"), data)
-    # Then the engine's fractions are stored, and a first rule runs it, in one revision
+    response = admin_client.post(reverse("admin:personalization_experiment_add"), data)
     assert response.status_code == 302, response.context["errors"] if response.context else ""
+    with django_capture_on_commit_callbacks(execute=True):
+        publish(admin_client)
+    # Then the engine's fractions are stored, and a first rule runs it, in one revision
     experiment = Experiment.objects.get(key="hero-test")
     assert experiment.coverage == pytest.approx(0.8)
     assert [a.weight for a in experiment.arms.all()] == [pytest.approx(0.7), pytest.approx(0.3)]

@@ -10,7 +10,7 @@ from django.utils.html import escape
 from consent.permissions import MARKETERS, PRIVACY_OFFICERS
 from personalization.models import Placement, Revision, Rule, Segment
 from personalization.workspace.serving import serving_warnings
-from tests.personalization.test_admin import placement_form, preview
+from tests.personalization.test_admin import placement_form, preview, publish
 
 pytestmark = pytest.mark.django_db
 
@@ -48,10 +48,11 @@ def test_admin_placement__new_variant_used_by_a_rule_of_the_same_save__one_revis
     # When one save adds a variant typed as plain text and a first rule serving it
     add_variant(data, "sale-first", "sale-first")
     add_rule(data, placement, 1, "sale-first", mobile)
-    with django_capture_on_commit_callbacks(execute=True):
-        response = change(admin_client, placement, data)
-    # Then both are saved as one revision, and mobile visitors get the new variant
+    response = change(admin_client, placement, data)
     assert response.status_code == 302, response.context["errors"] if response.context else ""
+    with django_capture_on_commit_callbacks(execute=True):
+        publish(admin_client)
+    # Then both are published as one revision, and mobile visitors get the new variant
     assert Revision.objects.latest().number == before + 1
     assert placement.variants.get(key="sale-first").value == "sale-first"
     result = preview(admin_client, context='{"device": "mobile"}').context["result"]
