@@ -294,4 +294,9 @@ from personalization.outcomes.models import (  # noqa: E402, F401
 )
 
 # The workspace's models live in their own package; importing them here registers them.
-from personalization.workspace.models import AuditEntry, ChangeSet, ContextKey  # noqa: E402, F401
+from personalization.workspace.models import (  # noqa: E402, F401
+    AuditEntry,
+    ChangeSet,
+    ContextKey,
+    Schedule,
+)

@@ -1,6 +1,9 @@
 """Changes to publish (the drafts, with their differences) and change sets under review."""
 
+import zoneinfo
+from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django import forms
 from django.contrib import admin, messages
@@ -9,8 +12,10 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
+from django.utils import timezone
 
 from personalization.models import ChangeSet
+from personalization.workspace import schedules
 from personalization.workspace import services as workspace
 from personalization.workspace.exceptions import WorkspaceError
 from personalization.workspace.selectors import (
@@ -21,7 +26,72 @@ from personalization.workspace.selectors import (
 )
 
 
-class DraftsForm(forms.Form):
+def _time_zones() -> list[tuple[str, str]]:
+    return [(name, name.replace("_", " ")) for name in sorted(zoneinfo.available_timezones())]
+
+
+def localize(form: forms.Form, field: str, zone: ZoneInfo) -> datetime | None:
+    """The field's wall-clock time in `zone`, as an aware datetime; an error at the field when
+    it does not exist there (the hour skipped when clocks go forward) or has passed."""
+    naive = form.cleaned_data.get(field)
+    if naive is None:
+        return None
+    naive = naive.replace(tzinfo=None)
+    aware = naive.replace(tzinfo=zone)
+    if aware.astimezone(UTC).astimezone(zone).replace(tzinfo=None) != naive:
+        form.add_error(
+            field, f"{naive:%H:%M} does not exist that day in {zone.key}: the clocks go forward."
+        )
+        return None
+    if aware <= timezone.now():
+        form.add_error(field, "That time has passed: choose a time in the future.")
+        return None
+    return aware
+
+
+class ScheduleFields(forms.Form):
+    """When to publish (and undo), in the time zone the marketer means."""
+
+    publish_at = forms.DateTimeField(
+        label="Publish at",
+        required=False,
+        input_formats=["%Y-%m-%dT%H:%M"],
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        help_text="Leave empty to publish now.",
+    )
+    revert_at = forms.DateTimeField(
+        label="Undo at",
+        required=False,
+        input_formats=["%Y-%m-%dT%H:%M"],
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        help_text="Optional: when the change ends and what was live before comes back.",
+    )
+    time_zone = forms.ChoiceField(
+        label="Time zone",
+        initial="UTC",
+        required=False,
+        help_text="The times above are in this zone.",
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["time_zone"].choices = _time_zones()  # type: ignore[attr-defined]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        data["time_zone"] = data.get("time_zone") or "UTC"
+        zone = ZoneInfo(data["time_zone"])
+        publish_at = localize(self, "publish_at", zone)
+        revert_at = localize(self, "revert_at", zone)
+        if revert_at is not None and publish_at is None and "publish_at" not in self.errors:
+            self.add_error("revert_at", "Choose when to publish too: the undo comes after it.")
+        elif revert_at is not None and publish_at is not None and revert_at <= publish_at:
+            self.add_error("revert_at", "The change must be undone after it is published.")
+        data["publish_at"], data["revert_at"] = publish_at, revert_at
+        return data
+
+
+class DraftsForm(ScheduleFields):
     entries = forms.MultipleChoiceField(
         label="Changes",
         widget=forms.CheckboxSelectMultiple,
@@ -43,11 +113,12 @@ class DraftsForm(forms.Form):
         return [entry for token in self.cleaned_data["entries"] if (entry := token_entry(token))]
 
 
-class ReviewForm(forms.Form):
-    action = forms.ChoiceField(
-        choices=[(a, a) for a in ("approve", "reject", "publish", "withdraw")]
-    )
-    note = forms.CharField(label="Note", required=False, max_length=300)
+ACTIONS = ("approve", "reject", "publish", "withdraw", "schedule", "unschedule")
+
+
+class ReviewForm(ScheduleFields):
+    action = forms.ChoiceField(choices=[(a, a) for a in ACTIONS])
+    note = forms.CharField(label="Note for the author", required=False, max_length=300)
 
 
 @admin.register(ChangeSet)
@@ -122,16 +193,21 @@ class ChangeSetAdmin(admin.ModelAdmin[ChangeSet]):
             drafts=drafts,
             form=form,
             selected=set(form["entries"].value() or [d.token for d in drafts]),
+            schedule_fields=[form["publish_at"], form["revert_at"], form["time_zone"]],
             can_publish=request.user.has_perm(workspace.PUBLISH),
         )
         return TemplateResponse(request, "admin/personalization/drafts.html", context)
 
     def _publish(self, request: HttpRequest, form: DraftsForm) -> HttpResponse | None:
+        data = form.cleaned_data
         try:
-            change_set = workspace.changes_publish(
+            change_set = schedules.changes_publish_or_schedule(
                 entries=form.chosen(),
                 author=request.user,  # type: ignore[arg-type]
-                message=form.cleaned_data["message"],
+                message=data["message"],
+                publish_at=data["publish_at"],
+                revert_at=data["revert_at"],
+                time_zone=data["time_zone"],
             )
         except WorkspaceError as error:
             self.message_user(request, error.message, messages.ERROR)
@@ -142,6 +218,11 @@ class ChangeSetAdmin(admin.ModelAdmin[ChangeSet]):
                 request,
                 f"Change set #{change_set.pk} is waiting for someone else's approval.",
                 messages.WARNING,
+            )
+            return HttpResponseRedirect(review)
+        if change_set.status == ChangeSet.Status.SCHEDULED:
+            self.message_user(
+                request, f"Change set #{change_set.pk} is scheduled.", messages.SUCCESS
             )
             return HttpResponseRedirect(review)
         number = change_set.revision.number if change_set.revision else "?"
@@ -193,21 +274,43 @@ class ChangeSetAdmin(admin.ModelAdmin[ChangeSet]):
             and user.has_perm(workspace.PUBLISH),
             can_withdraw=is_open
             and (change_set.author_id == user.pk or user.has_perm(workspace.PUBLISH)),
+            can_schedule=change_set.status
+            in (ChangeSet.Status.PENDING, ChangeSet.Status.APPROVED, ChangeSet.Status.SCHEDULED)
+            and user.has_perm(workspace.PUBLISH),
+            schedules=change_set.schedules.order_by("due_at", "id"),
+            schedule_fields=[form["publish_at"], form["revert_at"], form["time_zone"]],
         )
         return TemplateResponse(request, "admin/personalization/changeset/review.html", context)
 
     def _review_action(
         self, request: HttpRequest, change_set: ChangeSet, form: ReviewForm
     ) -> HttpResponse | None:
-        action, note = form.cleaned_data["action"], form.cleaned_data["note"]
+        data = form.cleaned_data
+        action, note = data["action"], data["note"]
         user: Any = request.user
         done = {
             "approve": "Approved.",
             "reject": "Rejected; the author can see why.",
             "withdraw": "Withdrawn.",
+            "schedule": "Scheduled.",
+            "unschedule": "The schedule is cancelled.",
         }
         try:
-            if action == "approve":
+            if action == "schedule":
+                if data["publish_at"] is None:
+                    form.add_error("publish_at", "Choose when to publish it.")
+                    return None
+                schedules.changeset_schedule(
+                    change_set=change_set,
+                    actor=user,
+                    publish_at=data["publish_at"],
+                    revert_at=data["revert_at"],
+                    time_zone=data["time_zone"],
+                )
+            elif action == "unschedule":
+                workspace.require_permission(user, workspace.PUBLISH, "You may not do this.")
+                schedules.changeset_unschedule(change_set=change_set, actor=user)
+            elif action == "approve":
                 workspace.changeset_approve(change_set=change_set, reviewer=user, note=note)
             elif action == "reject":
                 workspace.changeset_reject(change_set=change_set, reviewer=user, note=note)

@@ -1,5 +1,8 @@
 """Models of the marketer's workspace (imported by `personalization.models`)."""
 
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -159,3 +162,47 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.actor_name} {self.action} {self.object_type}"
+
+
+class Schedule(models.Model):
+    """A change set's publication (or its undoing) at a given time, run once by whichever
+    process finds it due first (`schedules_publish_due`)."""
+
+    class Action(models.TextChoices):
+        PUBLISH = "publish", "Publish"
+        REVERT = "revert", "Undo"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+        CANCELLED = "cancelled", "Cancelled"
+
+    change_set = models.ForeignKey(ChangeSet, on_delete=models.CASCADE, related_name="schedules")
+    action = models.CharField(max_length=16, choices=Action.choices, default=Action.PUBLISH)
+    due_at = models.DateTimeField("when")
+    # The time zone the marketer chose, to show the time as they meant it.
+    time_zone = models.CharField(max_length=64, default="UTC")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    done_at = models.DateTimeField(null=True, blank=True)
+    revision = models.ForeignKey(
+        "personalization.Revision", on_delete=models.SET_NULL, null=True, blank=True
+    )
+    error = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["due_at", "id"]
+        indexes = [models.Index(fields=["status", "due_at"], name="schedule_due")]
+
+    def __str__(self) -> str:
+        return (
+            f"{self.get_action_display()} #{self.change_set_id} at {self.due_at:%Y-%m-%d %H:%M} UTC"
+        )
+
+    @property
+    def local_due_at(self) -> datetime:
+        return self.due_at.astimezone(ZoneInfo(self.time_zone))

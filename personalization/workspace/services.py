@@ -8,7 +8,7 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 
-from personalization.models import AuditEntry, ChangeSet, Revision
+from personalization.models import AuditEntry, ChangeSet, Revision, Schedule
 from personalization.selectors import config_document
 from personalization.services import Author, audit_record, document_publish
 from personalization.workspace.documents import (
@@ -28,7 +28,7 @@ PUBLISH = "personalization.publish_changeset"
 APPROVE = "personalization.approve_changeset"
 
 
-def _require(actor: Author, permission: str, message: str) -> None:
+def require_permission(actor: Author, permission: str, message: str) -> None:
     # No actor: scheduled work, authorized when it was scheduled.
     if actor is not None and not actor.has_perm(permission):  # type: ignore[attr-defined]
         raise NotAllowed(message)
@@ -103,7 +103,7 @@ def _conflicts(change_set: ChangeSet, live: Document) -> list[str]:
 def changeset_publish(*, change_set: ChangeSet, actor: Author) -> Revision:
     """Publish an approved change set on top of what is live; refused if any of its items was
     published differently since it was made (review it again, as a new change set)."""
-    _require(actor, PUBLISH, "You may not publish changes.")
+    require_permission(actor, PUBLISH, "You may not publish changes.")
     ready = {ChangeSet.Status.APPROVED, ChangeSet.Status.SCHEDULED}
     if change_set.status not in ready:
         raise NotAllowed(f"This change set is {change_set.get_status_display().lower()}.")
@@ -133,7 +133,7 @@ def changes_publish(
     *, entries: Iterable[Entry], author: AbstractBaseUser, message: str
 ) -> ChangeSet:
     """Submit the drafts of `entries` and, when no approval is needed, publish them at once."""
-    _require(author, PUBLISH, "You may not publish changes.")
+    require_permission(author, PUBLISH, "You may not publish changes.")
     with transaction.atomic():
         change_set = changes_submit(entries=entries, author=author, message=message)
         if change_set.status == ChangeSet.Status.APPROVED:
@@ -145,12 +145,13 @@ def changeset_approve(
     *, change_set: ChangeSet, reviewer: AbstractBaseUser, note: str = ""
 ) -> ChangeSet:
     """Four eyes: another person with the approval permission approves a waiting change set."""
-    _require(reviewer, APPROVE, "You may not approve changes.")
+    require_permission(reviewer, APPROVE, "You may not approve changes.")
     if change_set.author_id == reviewer.pk:
         raise NotAllowed("You made these changes: someone else must approve them.")
     if change_set.status != ChangeSet.Status.PENDING:
         raise NotAllowed(f"This change set is {change_set.get_status_display().lower()}.")
-    change_set.status = ChangeSet.Status.APPROVED
+    scheduled = change_set.schedules.filter(status=Schedule.Status.PENDING).exists()
+    change_set.status = ChangeSet.Status.SCHEDULED if scheduled else ChangeSet.Status.APPROVED
     change_set.reviewer_id = reviewer.pk
     change_set.reviewed_at = timezone.now()
     change_set.review_note = note[:300]
@@ -160,7 +161,7 @@ def changeset_approve(
 
 
 def changeset_reject(*, change_set: ChangeSet, reviewer: AbstractBaseUser, note: str) -> ChangeSet:
-    _require(reviewer, APPROVE, "You may not review changes.")
+    require_permission(reviewer, APPROVE, "You may not review changes.")
     if change_set.status != ChangeSet.Status.PENDING:
         raise NotAllowed(f"This change set is {change_set.get_status_display().lower()}.")
     if not note.strip():
@@ -170,6 +171,7 @@ def changeset_reject(*, change_set: ChangeSet, reviewer: AbstractBaseUser, note:
     change_set.reviewed_at = timezone.now()
     change_set.review_note = note[:300]
     change_set.save(update_fields=["status", "reviewer", "reviewed_at", "review_note"])
+    _cancel_schedules(change_set)
     _audit(AuditEntry.Action.REJECTED, change_set, reviewer, note)
     return change_set
 
@@ -177,7 +179,7 @@ def changeset_reject(*, change_set: ChangeSet, reviewer: AbstractBaseUser, note:
 def changeset_withdraw(*, change_set: ChangeSet, actor: AbstractBaseUser) -> ChangeSet:
     """The author (or a publisher) takes back a change set that is not published yet."""
     if change_set.author_id != actor.pk:
-        _require(actor, PUBLISH, "Only its author or a publisher may withdraw it.")
+        require_permission(actor, PUBLISH, "Only its author or a publisher may withdraw it.")
     open_states = {
         ChangeSet.Status.PENDING,
         ChangeSet.Status.APPROVED,
@@ -187,8 +189,15 @@ def changeset_withdraw(*, change_set: ChangeSet, actor: AbstractBaseUser) -> Cha
         raise NotAllowed(f"This change set is {change_set.get_status_display().lower()}.")
     change_set.status = ChangeSet.Status.WITHDRAWN
     change_set.save(update_fields=["status"])
+    _cancel_schedules(change_set)
     _audit(AuditEntry.Action.WITHDRAWN, change_set, actor)
     return change_set
+
+
+def _cancel_schedules(change_set: ChangeSet) -> None:
+    change_set.schedules.filter(status=Schedule.Status.PENDING).update(
+        status=Schedule.Status.CANCELLED
+    )
 
 
 def drafts_discard(*, entries: Iterable[Entry], actor: AbstractBaseUser) -> list[Entry]:
@@ -196,7 +205,9 @@ def drafts_discard(*, entries: Iterable[Entry], actor: AbstractBaseUser) -> list
     entries = list(entries)
     for section, _ in entries:
         model = section.rstrip("s")
-        _require(actor, f"personalization.change_{model}", f"You may not change {section}.")
+        require_permission(
+            actor, f"personalization.change_{model}", f"You may not change {section}."
+        )
     with transaction.atomic():
         restored = entries_restore(document=live_get(), entries=entries)
         for section, key in restored:
