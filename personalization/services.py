@@ -355,14 +355,7 @@ def config_delete(*, instance: models.Model, author: Author = None) -> None:
 
 
 def revision_rollback(*, revision: Revision, author: Author = None) -> Revision:
-    """Restore the whole configuration of `revision` (drafts included) as a new revision."""
-    from personalization.workspace.restore import entries_restore
+    """Publish the whole configuration as `revision` had it, as a new revision."""
+    from personalization.workspace.rollback import rollback_publish
 
-    with transaction.atomic():
-        entries_restore(document=revision.snapshot, entries=None)
-        published = document_publish(
-            compose=lambda live: copy.deepcopy(revision.snapshot),
-            author=author,
-            message=f"Rolled back to r{revision.number}",
-        )
-    return published
+    return rollback_publish(revision=revision, placement=None, actor=author)

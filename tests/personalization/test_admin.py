@@ -273,25 +273,33 @@ def test_admin_segment__valid__saved_as_a_draft_then_published(marketer, db):
     }
 
 
-def test_admin_revision__rollback_action__new_revision_restores(
+def test_admin_revision__rollback_action__previewed_confirmed_then_a_new_revision(
     marketer, demo, django_capture_on_commit_callbacks
 ):
     # Given a later change that deletes a rule
     target = Revision.objects.latest()
     rule = Rule.objects.get(placement__key="home-hero", segment__key="mobile-visitors")
     services.config_delete(instance=rule)
-    # When the marketer rolls back with the admin action
+    # When the marketer picks the revision and the action
+    response = marketer.post(
+        reverse("admin:personalization_revision_changelist"),
+        {"action": "rollback", "_selected_action": [target.pk]},
+        follow=True,
+    )
+    # Then they first see what it will change, and nothing is changed yet
+    page = response.content.decode()
+    assert "Roll back the whole configuration to r1" in page
+    assert "Rule added" in page and "rule 30: mobile-visitors → mobile" in page
+    assert not Rule.objects.filter(segment__key="mobile-visitors").exists()
+    # When they confirm with a reason
     with django_capture_on_commit_callbacks(execute=True):
-        response = marketer.post(
-            reverse("admin:personalization_revision_changelist"),
-            {"action": "rollback", "_selected_action": [target.pk]},
-            follow=True,
+        confirmed = marketer.post(
+            response.wsgi_request.path, {"message": "The mobile hero is back"}, follow=True
         )
-    # Then
-    assert response.status_code == 200
-    assert f"Rolled back to r{target.number}" in response.content.decode()
+    # Then it is a new revision, with that reason, and decisions follow
+    assert f"to r{target.number}: published as r{target.number + 2}" in confirmed.content.decode()
     assert Rule.objects.filter(placement__key="home-hero", segment__key="mobile-visitors").exists()
-    assert Revision.objects.latest().message == f"Rolled back to r{target.number}"
+    assert Revision.objects.latest().message.startswith("The mobile hero is back")
     result = preview(marketer, context='{"device": "mobile"}').context["result"]
     assert result.decisions["home-hero"].variant == "mobile"
 
