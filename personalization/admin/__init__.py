@@ -1,6 +1,7 @@
 """The marketer's admin, one module per screen; importing them registers the model admins."""
 
 from personalization.admin import (  # noqa: F401
+    audit,
     catalogue,
     changes,
     experiments,

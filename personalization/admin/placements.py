@@ -81,7 +81,8 @@ class PlacementForm(forms.ModelForm[Placement]):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        if self.instance.pk and not self.is_bound:
+        # Also when bound, so that an unchanged value does not count as a change.
+        if self.instance.pk:
             self.initial["default_value"] = value_to_text(
                 self.instance.value_type, self.instance.default_value
             )
@@ -104,7 +105,7 @@ class VariantForm(forms.ModelForm[Variant]):
     def __init__(self, *args: Any, placement: Placement, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.placement = placement
-        if self.instance.pk and not self.is_bound:
+        if self.instance.pk:
             self.initial["value"] = value_to_text(placement.value_type, self.instance.value)
 
     def clean(self) -> dict[str, Any]:
@@ -164,7 +165,7 @@ class RuleForm(forms.ModelForm[Rule]):
         self.placement = placement
         self.variant_keys = variant_keys
         variant = self.instance.variant if self.instance.variant_id else None
-        if variant is not None and not self.is_bound:
+        if variant is not None:
             self.initial["variant_key"] = variant.key
         choices = [("", "—"), *((key, key) for key in variant_keys)]
         self.fields["variant_key"].widget.choices = choices
