@@ -299,4 +299,6 @@ from personalization.workspace.models import (  # noqa: E402, F401
     ChangeSet,
     ContextKey,
     Schedule,
+    Webhook,
+    WebhookDelivery,
 )

@@ -37,7 +37,14 @@ from personalization.snapshot import (
     revision_latest_remember,
     snapshot_activate,
 )
-from personalization.workspace.documents import Document, Entry, document_compose, entries_close
+from personalization.workspace.documents import (
+    Document,
+    Entry,
+    document_compose,
+    entries_changed,
+    entries_close,
+)
+from personalization.workspace.webhooks import webhook_deliveries_enqueue
 
 logger = logging.getLogger(__name__)
 
@@ -102,7 +109,8 @@ def document_publish(
     with transaction.atomic():
         latest = _lock_latest()
         number = (latest.number if latest else 0) + 1
-        document = {**compose(live_document(latest)), "revision": number}
+        live = live_document(latest)
+        document = {**compose(live), "revision": number}
         compile_snapshot(document)  # a document the engine cannot run is never published
         revision = Revision.objects.create(
             number=number,
@@ -122,6 +130,21 @@ def document_publish(
             message=message,
             change_set=change_set,
             revision_number=number,
+        )
+        webhook_deliveries_enqueue(
+            revision=revision,
+            payload={
+                "event": "revision.published",
+                "revision": number,
+                "published_at": revision.created_at.isoformat(),
+                "author": author.get_username() if author is not None else None,
+                "message": revision.message,
+                "change_set": change_set.pk if change_set is not None else None,
+                "changes": [
+                    {"section": section, "key": key}
+                    for section, key in entries_changed(live, document)
+                ],
+            },
         )
         transaction.on_commit(lambda: _announce(revision))
     return revision

@@ -8,5 +8,6 @@ from personalization.admin import (  # noqa: F401
     placements,
     revisions,
     segments,
+    webhooks,
 )
 from personalization.outcomes import admin as outcomes_admin  # noqa: F401  (goals, Results)

@@ -1,10 +1,12 @@
 """Models of the marketer's workspace (imported by `personalization.models`)."""
 
+import secrets
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
 from django.db import models
 from django.utils import timezone
 
@@ -206,3 +208,62 @@ class Schedule(models.Model):
     @property
     def local_due_at(self) -> datetime:
         return self.due_at.astimezone(ZoneInfo(self.time_zone))
+
+
+def _webhook_secret() -> str:
+    return secrets.token_urlsafe(32)
+
+
+class Webhook(models.Model):
+    """An endpoint told of every publication, signed with its secret (HMAC-SHA256)."""
+
+    name = models.CharField(max_length=100)
+    url = models.URLField(
+        "URL",
+        max_length=500,
+        validators=[URLValidator(schemes=["http", "https"])],
+        help_text="Receives a POST with a JSON body for every published revision.",
+    )
+    secret = models.CharField(
+        max_length=100,
+        default=_webhook_secret,
+        help_text="Signs each delivery (X-Tactful-Signature); give it to the receiver.",
+    )
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class WebhookDelivery(models.Model):
+    """One POST of one publication to one webhook, retried with backoff until it succeeds."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting"
+        DELIVERED = "delivered", "Delivered"
+        FAILED = "failed", "Gave up"
+
+    webhook = models.ForeignKey(Webhook, on_delete=models.CASCADE, related_name="deliveries")
+    event = models.CharField(max_length=64, default="revision.published")
+    revision_number = models.PositiveIntegerField("revision")
+    payload = models.JSONField()
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    response_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    error = models.CharField(max_length=300, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name_plural = "webhook deliveries"
+        indexes = [models.Index(fields=["status", "next_attempt_at"], name="webhook_delivery_due")]
+
+    def __str__(self) -> str:
+        return f"r{self.revision_number} → {self.webhook}"

@@ -1,4 +1,5 @@
-"""Run the workspace's due work once: scheduled publications (and their undoing).
+"""Run the workspace's due work once: scheduled publications (and their undoing), then webhook
+deliveries due for a (re)try.
 
 Exits non-zero when a due schedule failed (e.g. its items changed since it was approved)."""
 
@@ -6,17 +7,19 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from personalization.workspace.schedules import schedules_publish_due
+from personalization.workspace.periodic import workspace_due_work
 
 
 class Command(BaseCommand):
     help = (
-        "Publish the change sets whose time has come (and undo those whose end has come). "
-        "Safe to run from several processes at once: each schedule runs exactly once."
+        "Publish the change sets whose time has come (and undo those whose end has come), then "
+        "retry webhook deliveries. Safe to run from several processes at once: each schedule "
+        "runs exactly once."
     )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        ran = schedules_publish_due()
+        work = workspace_due_work()
+        ran = work.schedules
         for schedule in ran:
             outcome = (
                 f"revision r{schedule.revision.number}"
@@ -26,7 +29,9 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"{schedule.get_action_display()} change set #{schedule.change_set_id}: {outcome}"
             )
-        if not ran:
+        if work.delivered:
+            self.stdout.write(f"Webhook deliveries sent: {work.delivered}.")
+        if not ran and not work.delivered:
             self.stdout.write("Nothing due.")
         failed = [s for s in ran if s.revision is None]
         if failed:
