@@ -164,6 +164,19 @@ class LiveServer:
         self.stop()
         raise RuntimeError(f"The server did not answer within {SERVER_START_SECONDS} s.")
 
+    def manage(self, *args: str) -> str:
+        """Run a management command on this server's database; its output."""
+        done = subprocess.run(
+            [sys.executable, str(ROOT / "manage.py"), *args],
+            cwd=ROOT,
+            env=_server_env(self.var_dir, self.env),
+            check=True,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        return done.stdout
+
     def stop(self) -> None:
         process, self.process = self.process, None
         if process is None or process.poll() is not None:

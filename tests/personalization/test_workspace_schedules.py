@@ -246,3 +246,12 @@ def test_publish_due__four_processes_at_once__published_exactly_once(tmp_path: P
     assert sorted("revision r2" in out for out in outputs) == [False, False, False, True], outputs
     report = manage("shell", "-c", REPORT)
     assert report.communicate(timeout=120)[0].strip().splitlines()[-1] == "2 ['done']"
+
+
+def test_review_page__schedule__shown_in_its_time_zone_and_in_utc(author, admin_client):
+    change_set = scheduled(author)
+    page = admin_client.get(
+        reverse("admin:personalization_changeset_review", args=[change_set.pk])
+    ).content.decode()
+    assert "Publish on Monday 4 March 2030, 09:00 Europe/Paris" in page
+    assert "(08:00 UTC)" in page
