@@ -116,3 +116,39 @@ def test_segment_builder__no_javascript_json__errors_at_the_field(sign_in) -> No
     expect(page.locator(".errornote")).to_be_visible()
     expect(page.locator(".field-condition .errorlist")).to_contain_text('Unknown operator "$nope"')
     assert marketer.accessibility_problems() == []
+
+
+def test_segment_builder__nested_groups__json_and_builder_round_trip_exactly(sign_in) -> None:
+    # Given a power user's condition with nested groups, a negation and an advanced operator
+    condition = {
+        "context.device": "mobile",
+        "$or": [
+            {"prefs.interests": {"$elemMatch": {"$eq": "outdoor"}}},
+            {"context.local_hour": {"$gte": 18}, "context.page": {"$in": ["home", "cart"]}},
+        ],
+        "$not": {"context.utm_campaign": {"$exists": True}},
+        "context.locale": {"$regex": "^fr", "$ne": "fr-CA"},
+    }
+    marketer: Staff = sign_in(AUTHOR)
+    page = open_segment_form(marketer)
+    page.get_by_role("button", name="JSON").click()
+    page.locator("#id_condition").fill(json.dumps(condition))
+    # When it is shown in the builder, edited there, and shown as JSON again
+    page.get_by_role("button", name="Builder").click()
+    expect(page.locator(".cb-notice")).to_be_empty()
+    expect(page.locator(".cb-group")).to_have_count(4)  # all, any of, all of (inside), not
+    assert marketer.accessibility_problems() == []
+    page.get_by_role("button", name="JSON").click()
+    # Then nothing was lost or reshaped
+    assert json.loads(page.locator("#id_condition").input_value()) == condition
+
+
+def test_segment_builder__shape_it_cannot_show__stays_in_json_and_says_so(sign_in) -> None:
+    marketer: Staff = sign_in(AUTHOR)
+    page = open_segment_form(marketer)
+    page.get_by_role("button", name="JSON").click()
+    page.locator("#id_condition").fill('{"$or": "not a list"}')
+    page.get_by_role("button", name="Builder").click()
+    expect(page.locator(".cb-notice")).to_contain_text("Keep editing it as JSON.")
+    expect(page.locator("#id_condition")).to_be_visible()
+    expect(page.locator(".cb-summary")).to_contain_text('"$or" at the top level needs a list')
