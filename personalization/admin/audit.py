@@ -1,5 +1,4 @@
-"""The audit log: every configuration change, review step, publication and rollback, filterable
-and exported as CSV (the same filters apply)."""
+"""The audit log: every change, review step, publication and rollback; filtered, exported (CSV)."""
 
 import csv
 from collections.abc import Iterator

@@ -1,5 +1,7 @@
-"""Experiments in one form: arms and weights in percent, coverage, the rule it runs in, and the
-hashing details under "Advanced"; warned wherever it can never be served."""
+"""Experiments in one form: arms and coverage in percent, the rule it runs in, "Advanced" hashing.
+
+The page warns wherever the experiment can never be served.
+"""
 
 from typing import Any
 

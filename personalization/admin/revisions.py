@@ -1,5 +1,7 @@
-"""Revisions: who published what, when and why, as a readable difference; rollback of one
-placement or of everything, previewed and confirmed, published as a new revision."""
+"""Revisions: who published what, when and why, in words; rollback, previewed and confirmed.
+
+A rollback (of one placement or of everything) is published as a new revision.
+"""
 
 from typing import Any
 

@@ -1,2 +1,1 @@
-"""The marketer's workspace: attribute catalogue, drafts and change sets, approvals, schedules,
-rollback, the audit log and publish webhooks."""
+"""The marketer's workspace: catalogue, drafts, approvals, schedules, rollback, audit, webhooks."""

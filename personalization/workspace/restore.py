@@ -1,5 +1,7 @@
-"""Restore rows of the working copy from a configuration document (a discarded draft, a
-rollback): matched by key, so admin links to segments and placements stay valid."""
+"""Restore rows of the working copy from a configuration document (a discarded draft, a rollback).
+
+Rows are matched by key, so admin links to segments and placements stay valid.
+"""
 
 from collections.abc import Iterable
 

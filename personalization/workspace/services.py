@@ -1,5 +1,7 @@
-"""Workspace writes: change sets from drafts (submit, approve, reject, withdraw, publish), and
-discarding drafts. Each checks who may do it, and records it in the audit log."""
+"""Workspace writes: change sets from drafts (submit, approve, reject, withdraw, publish).
+
+Also discarding drafts. Each checks who may do it, and records it in the audit log.
+"""
 
 from collections.abc import Iterable
 from typing import Any

@@ -1,5 +1,4 @@
-"""Drafts, review and four eyes in a real browser: nothing is live until published, and a
-sensitive change needs another marketer's approval."""
+"""Drafts and four eyes in a real browser: nothing live until published; approval by another."""
 
 import pytest
 

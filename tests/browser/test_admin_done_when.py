@@ -1,6 +1,8 @@
-"""Issue 14's "done when", in a real browser, without JSON and without a developer: a marketer
-builds "mobile visitors who viewed shoes three times in 30 minutes", gives them a new hero, has
-it approved, schedules it for Monday 9:00, and rolls just that placement back."""
+"""Issue 14's "done when", in a real browser, with no JSON and no developer.
+
+A marketer builds "mobile visitors who viewed shoes three times in 30 minutes", gives them a new
+hero, has it approved, schedules it for Monday 9:00, and rolls just that placement back.
+"""
 
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo

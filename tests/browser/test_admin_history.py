@@ -1,5 +1,4 @@
-"""History in a real browser: the audit log filtered and exported as CSV, and a signed webhook
-told of a publication, with its delivery log."""
+"""History in a real browser: the audit log filtered and exported, a signed webhook and its log."""
 
 import csv
 import hashlib

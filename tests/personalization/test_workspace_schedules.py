@@ -1,5 +1,4 @@
-"""Schedules: a change set goes live at its time, is undone at its end, exactly once however
-many processes look for due work at the same moment."""
+"""Schedules: live at its time, undone at its end, exactly once however many processes look."""
 
 import os
 import subprocess

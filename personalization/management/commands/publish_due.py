@@ -1,7 +1,7 @@
-"""Run the workspace's due work once: scheduled publications (and their undoing), then webhook
-deliveries due for a (re)try.
+"""Run the workspace's due work once: scheduled publications, then webhook (re)tries.
 
-Exits non-zero when a due schedule failed (e.g. its items changed since it was approved)."""
+Exits non-zero when a due schedule failed (e.g. its items changed since it was approved).
+"""
 
 from typing import Any
 
