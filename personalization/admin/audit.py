@@ -13,6 +13,7 @@ from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
+from personalization.admin.base import ReadOnlyAdmin
 from personalization.models import AuditEntry
 
 CSV_COLUMNS = (
@@ -64,22 +65,13 @@ def csv_response(queryset: QuerySet[AuditEntry]) -> StreamingHttpResponse:
 
 
 @admin.register(AuditEntry)
-class AuditEntryAdmin(admin.ModelAdmin[AuditEntry]):
+class AuditEntryAdmin(ReadOnlyAdmin):
     list_display = ["at", "actor_name", "action", "object_type", "object_key", "links", "message"]
     list_filter = ["action", "object_type", "actor_name"]
     search_fields = ["object_key", "message", "actor_name"]
     date_hierarchy = "at"
     list_select_related = ["change_set"]
     actions = ["export_csv"]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
     @admin.display(description="change set, revision")
     def links(self, obj: AuditEntry) -> str:

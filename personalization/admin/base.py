@@ -88,6 +88,19 @@ class DraftAdmin(admin.ModelAdmin[Any]):
         return super().changelist_view(request, extra)
 
 
+class ReadOnlyAdmin(admin.ModelAdmin[Any]):
+    """A record nobody edits in the admin: history, change sets, the audit log, deliveries."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
 class LabelledInlineFormSet(BaseInlineFormSet[Any, Any, Any]):
     """A tabular inline's inputs have only a column header; give each an accessible name."""
 

@@ -14,6 +14,7 @@ from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 
+from personalization.admin.base import ReadOnlyAdmin
 from personalization.models import ChangeSet
 from personalization.workspace import schedules
 from personalization.workspace import services as workspace
@@ -49,22 +50,23 @@ def localize(form: forms.Form, field: str, zone: ZoneInfo) -> datetime | None:
     return aware
 
 
+def _wall_clock(label: str, help_text: str) -> forms.DateTimeField:
+    """A date and time as the browser's picker gives it: no zone (the form has one)."""
+    return forms.DateTimeField(
+        label=label,
+        required=False,
+        input_formats=["%Y-%m-%dT%H:%M"],
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        help_text=help_text,
+    )
+
+
 class ScheduleFields(forms.Form):
     """When to publish (and undo), in the time zone the marketer means."""
 
-    publish_at = forms.DateTimeField(
-        label="Publish at",
-        required=False,
-        input_formats=["%Y-%m-%dT%H:%M"],
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
-        help_text="Leave empty to publish now.",
-    )
-    revert_at = forms.DateTimeField(
-        label="Undo at",
-        required=False,
-        input_formats=["%Y-%m-%dT%H:%M"],
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
-        help_text="Optional: when the change ends and what was live before comes back.",
+    publish_at = _wall_clock("Publish at", "Leave empty to publish now.")
+    revert_at = _wall_clock(
+        "Undo at", "Optional: when the change ends and what was live before comes back."
     )
     time_zone = forms.ChoiceField(
         label="Time zone",
@@ -122,7 +124,7 @@ class ReviewForm(ScheduleFields):
 
 
 @admin.register(ChangeSet)
-class ChangeSetAdmin(admin.ModelAdmin[ChangeSet]):
+class ChangeSetAdmin(ReadOnlyAdmin):
     list_display = ["number", "message", "author", "status", "created_at", "reviewer", "revision"]
     list_filter = ["status", "kind"]
     search_fields = ["message"]
@@ -131,15 +133,6 @@ class ChangeSetAdmin(admin.ModelAdmin[ChangeSet]):
     @admin.display(description="change set", ordering="id")
     def number(self, obj: ChangeSet) -> str:
         return f"#{obj.pk}"
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
     def get_urls(self) -> list[URLPattern]:
         def route(suffix: str, view: Any, name: str) -> URLPattern:

@@ -34,7 +34,7 @@ class ValueWidget(forms.Textarea):
 
     class Media:
         css = {"all": ["personalization/admin/workspace.css"]}
-        js = ["personalization/admin/value-editor.js"]
+        js = ["personalization/admin/dom.js", "personalization/admin/value-editor.js"]
 
     def __init__(self) -> None:
         attrs = {"rows": 3, "cols": 60, "data-value-editor": "", "spellcheck": "false"}

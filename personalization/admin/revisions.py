@@ -15,6 +15,7 @@ from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils.http import urlencode
 
+from personalization.admin.base import ReadOnlyAdmin
 from personalization.models import Revision
 from personalization.workspace.documents import entries_changed
 from personalization.workspace.exceptions import WorkspaceError
@@ -38,21 +39,12 @@ def rollback_url(revision: Revision, placement: str | None = None) -> str:
 
 
 @admin.register(Revision)
-class RevisionAdmin(admin.ModelAdmin[Revision]):
+class RevisionAdmin(ReadOnlyAdmin):
     list_display = ["number", "created_at", "author", "message"]
     list_select_related = ["author"]
     search_fields = ["message"]
     actions = ["rollback"]
     change_form_template = "admin/personalization/revision/detail.html"
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Revision | None = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Revision | None = None) -> bool:
-        return False
 
     def has_rollback_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm(PUBLISH)

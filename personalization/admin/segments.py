@@ -32,7 +32,7 @@ class ConditionWidget(forms.Textarea):
 
     class Media:
         css = {"all": ["personalization/admin/workspace.css"]}
-        js = ["personalization/admin/segment-builder.js"]
+        js = ["personalization/admin/dom.js", "personalization/admin/segment-builder.js"]
 
     def __init__(self, *, catalogue: list[dict[str, Any]], check_url: str) -> None:
         super().__init__(attrs={"rows": 8, "cols": 80, "spellcheck": "false"})

@@ -1,12 +1,11 @@
 """Publish webhooks and their delivery log (status, attempts, answers), with a retry action."""
 
-from typing import Any
-
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 
+from personalization.admin.base import ReadOnlyAdmin
 from personalization.models import Webhook, WebhookDelivery
 
 
@@ -25,7 +24,7 @@ class WebhookAdmin(admin.ModelAdmin[Webhook]):
 
 
 @admin.register(WebhookDelivery)
-class WebhookDeliveryAdmin(admin.ModelAdmin[WebhookDelivery]):
+class WebhookDeliveryAdmin(ReadOnlyAdmin):
     list_display = [
         "created_at",
         "webhook",
@@ -40,12 +39,6 @@ class WebhookDeliveryAdmin(admin.ModelAdmin[WebhookDelivery]):
     list_select_related = ["webhook"]
     date_hierarchy = "created_at"
     actions = ["retry_now"]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
     def has_retry_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("personalization.change_webhook")

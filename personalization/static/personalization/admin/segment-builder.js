@@ -15,7 +15,7 @@
   const SLUG = "([a-z0-9][a-z0-9_-]{0,63})";
   let serial = 0;
 
-  const isObject = (v) => v !== null && typeof v === "object" && !Array.isArray(v);
+  const { isObject } = window.TactfulAdmin;
   const isScalar = (v) => ["string", "number", "boolean"].includes(typeof v);
 
   function deepEqual(a, b) {
@@ -33,17 +33,7 @@
 
   class Unrepresentable extends Error {}
 
-  function el(tag, attrs, ...children) {
-    const node = document.createElement(tag);
-    for (const [key, value] of Object.entries(attrs || {})) {
-      if (value === null || value === undefined || value === false) continue;
-      if (key === "text") node.textContent = value;
-      else if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
-      else node.setAttribute(key, value === true ? "" : value);
-    }
-    for (const child of children.flat()) if (child) node.append(child);
-    return node;
-  }
+  const { el } = window.TactfulAdmin;
 
   class Builder {
     constructor(root) {

@@ -5,19 +5,9 @@
    Also keeps every rule's variant list in step with the variants, saved or not. */
 "use strict";
 (function () {
-  const isObject = (v) => v !== null && typeof v === "object" && !Array.isArray(v);
+  const { isObject } = window.TactfulAdmin;
 
-  function el(tag, attrs, ...children) {
-    const node = document.createElement(tag);
-    for (const [key, value] of Object.entries(attrs || {})) {
-      if (value === null || value === undefined || value === false) continue;
-      if (key === "text") node.textContent = value;
-      else if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
-      else node.setAttribute(key, value === true ? "" : value);
-    }
-    for (const child of children.flat()) if (child) node.append(child);
-    return node;
-  }
+  const { el } = window.TactfulAdmin;
 
   const escapeHtml = (text) => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
