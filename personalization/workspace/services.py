@@ -20,6 +20,7 @@ from personalization.workspace.documents import (
     entries_close,
     entry_get,
     entry_label,
+    references_broken,
 )
 from personalization.workspace.exceptions import Conflict, NotAllowed, WorkspaceError
 from personalization.workspace.restore import entries_restore
@@ -121,14 +122,23 @@ def changeset_publish(*, change_set: ChangeSet, actor: Author) -> Revision:
                 f"{', '.join(conflicts)} changed since this change set was made; submit the "
                 "changes again so that what is published has been reviewed."
             )
-        return document_compose(live, proposed, entries)
+        document = document_compose(live, proposed, entries)
+        if broken := references_broken(document):
+            needs = "; ".join(f"{entry_label(b.referrer)} needs {b.what}" for b in broken)
+            raise Conflict(f"What is live changed since this change set was made: {needs}.")
+        return document
 
-    return document_publish(
+    revision = document_publish(
         compose=compose,
         author=actor,
         message=f"{change_set.message} (change set #{change_set.pk})",
         change_set=change_set,
     )
+    # Published now: a publication it was scheduled for has nothing left to do.
+    change_set.schedules.filter(
+        status=Schedule.Status.PENDING, action=Schedule.Action.PUBLISH
+    ).update(status=Schedule.Status.CANCELLED)
+    return revision
 
 
 def changes_publish(

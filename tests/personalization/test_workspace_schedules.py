@@ -15,7 +15,16 @@ from django.urls import reverse
 from django.utils import timezone
 
 from consent.permissions import MARKETERS
-from personalization.models import AuditEntry, ChangeSet, Placement, Revision, Schedule
+from personalization import services
+from personalization.models import (
+    AuditEntry,
+    ChangeSet,
+    Placement,
+    Revision,
+    Rule,
+    Schedule,
+    Segment,
+)
 from personalization.workspace import schedules
 from personalization.workspace import services as workspace
 from personalization.workspace.exceptions import WorkspaceError
@@ -254,3 +263,44 @@ def test_review_page__schedule__shown_in_its_time_zone_and_in_utc(author, admin_
     ).content.decode()
     assert "Publish on Monday 4 March 2030, 09:00 Europe/Paris" in page
     assert "(08:00 UTC)" in page
+
+
+def test_schedule__published_by_hand_first__its_schedule_is_cancelled(author):
+    change_set = scheduled(author)
+    schedules.changeset_unschedule(change_set=change_set, actor=author)
+    schedules.changeset_schedule(change_set=change_set, actor=author, publish_at=MONDAY_9_PARIS)
+    ChangeSet.objects.filter(pk=change_set.pk).update(status=ChangeSet.Status.APPROVED)
+    change_set.refresh_from_db()
+    workspace.changeset_publish(change_set=change_set, actor=author)
+    assert list(change_set.schedules.values_list("status", flat=True)) == [
+        "cancelled",
+        "cancelled",
+    ]
+    assert schedules.schedules_publish_due(now=MONDAY_9_PARIS) == []
+
+
+def test_schedule__segment_it_needs_deleted_meanwhile__fails_in_words_once(author):
+    # Given a scheduled hero rule on the live spring-campaign segment
+    hero = Placement.objects.get(key="home-hero")
+    spring = Segment.objects.get(key="spring-campaign")
+    hero.rules.create(order=1, segment=spring, variant=hero.variants.get(key="outdoor"))
+    change_set = workspace.changes_submit(
+        entries=[("placements", "home-hero")], author=author, message="Spring hero"
+    )
+    schedules.changeset_schedule(change_set=change_set, actor=author, publish_at=MONDAY_9_PARIS)
+    # When, before Monday, the segment is deleted and that is published
+    Rule.objects.filter(segment=spring).delete()
+    spring.delete()
+    services.entries_publish(
+        entries=[("segments", "spring-campaign")], author=None, message="No more spring"
+    )
+    before = Revision.objects.latest().number
+    # Then Monday's publication is refused in words, once, and nothing is published
+    [run] = schedules.schedules_publish_due(now=MONDAY_9_PARIS)
+    assert run.status == "failed"
+    assert run.error == (
+        "What is live changed since this change set was made: placement home-hero needs "
+        "segment spring-campaign."
+    )
+    assert Revision.objects.latest().number == before
+    assert schedules.schedules_publish_due(now=MONDAY_9_PARIS) == []
