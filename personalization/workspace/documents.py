@@ -51,13 +51,18 @@ def entries_changed(live: Document, working: Document) -> list[Entry]:
 def document_compose(base: Document, source: Document, entries: Iterable[Entry]) -> dict[str, Any]:
     """`base` with `source`'s version of each entry (removed where `source` has none)."""
     document = copy.deepcopy(dict(base))
+    touched = set()
     for section, key in entries:
         version = entry_get(source, (section, key))
         target = document.setdefault(section, {})
+        touched.add(section)
         if version is None:
             target.pop(key, None)
         else:
             target[key] = copy.deepcopy(version)
+    # In key order, as the configuration's own document has them, whatever was published when.
+    for section in touched:
+        document[section] = dict(sorted(document[section].items()))
     return document
 
 

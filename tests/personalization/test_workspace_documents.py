@@ -80,3 +80,9 @@ def test_document_compose__deletion_and_change__others_untouched():
     assert set(composed["placements"]["hero"]["variants"]) == {"a", "b"}
     assert composed["segments"] == LIVE["segments"]
     assert LIVE["placements"]["hero"]["variants"].keys() == {"a"}  # the base is not modified
+
+
+def test_document_compose__any_publishing_order__items_in_key_order():
+    working = {**LIVE, "placements": {**LIVE["placements"], "aside": placement()}}
+    composed = document_compose(LIVE, working, [("placements", "aside")])
+    assert list(composed["placements"]) == ["aside", "banner", "hero"]
