@@ -177,9 +177,9 @@ def test_drafts_page__bad_schedule__error_at_the_field_nothing_made(
     reason="row locks between connections need PostgreSQL (DATABASE_URL)",
 )
 @pytest.mark.django_db(transaction=True)
-def test_schedules_publish_due__many_threads_at_once__published_exactly_once(author):
+def test_schedules_publish_due__many_threads_at_once__published_exactly_once(demo_live, admin_user):
     # Given a due schedule, and eight callers that look for due work at the same moment
-    scheduled(author)
+    scheduled(admin_user)
     before = Revision.objects.latest().number
     start = threading.Barrier(8)
     ran: list[int] = []
