@@ -91,6 +91,11 @@ def _lock_latest() -> Revision | None:
         locked = Revision.objects.select_for_update().get(pk=latest.pk)
 
 
+def config_working() -> dict[str, Any]:
+    """The working copy (the admin's rows) as the document a revision would store."""
+    return holdouts_attach(config_document(revision=0))
+
+
 def live_document(latest: Revision | None) -> dict[str, Any]:
     return copy.deepcopy(latest.snapshot) if latest is not None else copy.deepcopy(EMPTY_DOCUMENT)
 
@@ -152,7 +157,7 @@ def document_publish(
 
 def entries_publish(*, entries: Iterable[Entry], author: Author, message: str) -> Revision:
     """Publish the working version of `entries`, with whatever they need to hold together."""
-    working = config_document(revision=0)
+    working = config_working()
     wanted = list(entries)
 
     def compose(live: Document) -> Document:
@@ -162,9 +167,19 @@ def entries_publish(*, entries: Iterable[Entry], author: Author, message: str) -
 
 
 def revision_publish(
-    *, entries: Iterable[Entry], author: Author = None, message: str = ""
+    *, entries: Iterable[Entry] | None = None, author: Author = None, message: str = ""
 ) -> Revision | None:
-    """Publish `entries` now; inside `config_batch`, at the end of the batch (None)."""
+    """Publish `entries` now; inside `config_batch`, at the end of the batch (None).
+
+    Without `entries`, the whole working copy is published as R+1, unpublished changes and all
+    (even when nothing changed), as before drafts existed: for scripts, not for the admin.
+    """
+    if entries is None and _batch.get() is None:
+        working = config_working()
+        return document_publish(compose=lambda live: working, author=author, message=message)
+    if entries is None:
+        live = live_document(Revision.objects.order_by("-number").first())
+        entries = entries_changed(live, config_working())
     pending = _batch.get()
     if pending is not None:
         pending.extend(entries)

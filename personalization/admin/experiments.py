@@ -12,7 +12,7 @@ from django.http import HttpRequest, HttpResponse
 from consent.selectors import purpose_keys
 from personalization.admin.base import DraftAdmin, LabelledInlineFormSet
 from personalization.models import Experiment, ExperimentArm, Placement, Rule, Segment, Variant
-from personalization.selectors import config_document
+from personalization.services import config_working
 from personalization.workspace.serving import serving_warnings
 
 FIRST, LAST = "first", "last"
@@ -217,7 +217,7 @@ class ExperimentAdmin(DraftAdmin):
         experiment = self.get_object(request, object_id)
         warnings: list[str] = []
         if experiment is not None:
-            found = serving_warnings(config_document(revision=0))
+            found = serving_warnings(config_working())
             warnings = found.get(("experiments", experiment.key), []) + [
                 warning
                 for warning in found.get(("placements", experiment.placement.key), [])

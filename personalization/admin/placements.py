@@ -20,7 +20,7 @@ from personalization.admin.base import DraftAdmin, LabelledInlineFormSet
 from personalization.dashboard import dashboard_view
 from personalization.forms import PreviewForm
 from personalization.models import Experiment, Placement, Rule, Variant
-from personalization.selectors import config_document
+from personalization.services import config_working
 from personalization.serving import Decisions, decisions_preview
 from personalization.snapshot import snapshot_current
 from personalization.workspace.serving import serving_warnings
@@ -75,6 +75,7 @@ class PlacementForm(forms.ModelForm[Placement]):
             "value_type",
             "default_value",
             "enabled",
+            "holdout_percentage",
             "value_schema",
             "preview_template",
         ]
@@ -248,7 +249,17 @@ class PlacementAdmin(DraftAdmin):
     fieldsets = [
         (
             None,
-            {"fields": ["name", "key", "description", "value_type", "default_value", "enabled"]},
+            {
+                "fields": [
+                    "name",
+                    "key",
+                    "description",
+                    "value_type",
+                    "default_value",
+                    "enabled",
+                    "holdout_percentage",
+                ]
+            },
         ),
         (
             "For developers: value schema and storefront preview",
@@ -309,9 +320,7 @@ class PlacementAdmin(DraftAdmin):
         placement = self.get_object(request, object_id)
         warnings = []
         if placement is not None:
-            warnings = serving_warnings(config_document(revision=0)).get(
-                ("placements", placement.key), []
-            )
+            warnings = serving_warnings(config_working()).get(("placements", placement.key), [])
         extra = {"serving_warnings": warnings, **(extra_context or {})}
         return super().change_view(request, object_id, form_url, extra)
 

@@ -96,6 +96,10 @@ def _placement_lines(before: Mapping[str, Any], after: Mapping[str, Any]) -> lis
             lines.append(Line(label, _text(before.get(field)), _text(after.get(field))))
     if before and before.get("enabled") != after.get("enabled"):
         lines.append(Line("Switched " + ("on" if after.get("enabled") else "off")))
+    old_holdout = (before.get("holdout") or {}).get("percentage", 0)
+    new_holdout = (after.get("holdout") or {}).get("percentage", 0)
+    if before and old_holdout != new_holdout:
+        lines.append(Line("Holdout", f"{old_holdout:g} %", f"{new_holdout:g} %"))
     lines += _value_lines("the default value", before.get("default"), after.get("default"))
     old_variants, new_variants = before.get("variants") or {}, after.get("variants") or {}
     for key in sorted(set(old_variants) | set(new_variants)):
@@ -121,7 +125,7 @@ def _placement_lines(before: Mapping[str, Any], after: Mapping[str, Any]) -> lis
     return lines + _other_lines(
         before,
         after,
-        {"name", "description", "value_type", "enabled", "default", "variants", "rules"},
+        {"name", "description", "value_type", "enabled", "default", "variants", "rules", "holdout"},
     )
 
 

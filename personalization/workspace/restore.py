@@ -6,14 +6,14 @@ Rows are matched by key, so admin links to segments and placements stay valid.
 from collections.abc import Iterable
 
 from personalization.models import Experiment, ExperimentArm, Placement, Rule, Segment, Variant
-from personalization.selectors import config_document
+from personalization.services import config_working
 from personalization.workspace.documents import Document, Entry, entries_close
 
 
 def entries_restore(*, document: Document, entries: Iterable[Entry] | None) -> list[Entry]:
     """Make the working copy's `entries` what `document` has (all of them when None), with
     whatever they need to hold together; the entries restored."""
-    working = config_document(revision=0)
+    working = config_working()
     if entries is None:
         chosen = list({*_all_entries(working), *_all_entries(document)})
     else:
@@ -64,6 +64,7 @@ def _rows_restore(document: Document, entries: Iterable[Entry]) -> None:
                 "value_type": data["value_type"],
                 "default_value": data["default"],
                 "enabled": data["enabled"],
+                "holdout_percentage": (data.get("holdout") or {}).get("percentage", 0.0),
             },
         )
         placement.variants.exclude(key__in=data["variants"]).delete()

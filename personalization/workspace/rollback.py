@@ -12,8 +12,7 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import transaction
 
 from personalization.models import AuditEntry, ChangeSet, Revision
-from personalization.selectors import config_document
-from personalization.services import audit_record
+from personalization.services import audit_record, config_working
 from personalization.workspace.documents import (
     Document,
     Entry,
@@ -71,7 +70,7 @@ def _scope(revision: Revision, placement: str | None, live: Document) -> list[En
 
 def rollback_plan(*, revision: Revision, placement: str | None = None) -> RollbackPlan:
     """What rolling back would change, from what is live, before anything is changed."""
-    live, working = live_get(), config_document(revision=0)
+    live, working = live_get(), config_working()
     entries = [
         e
         for e in _scope(revision, placement, live)

@@ -5,8 +5,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from personalization.models import ChangeSet, Revision
-from personalization.selectors import config_document
-from personalization.services import live_document
+from personalization.services import config_working, live_document
 from personalization.workspace.catalogue import Catalogue, attribute_catalogue
 from personalization.workspace.diff import Line, entry_diff
 from personalization.workspace.documents import (
@@ -27,7 +26,7 @@ def live_get() -> dict[str, Any]:
 
 def drafts_entries() -> list[Entry]:
     """Entries whose working copy differs from what is live (unpublished changes)."""
-    return entries_changed(live_get(), config_document(revision=0))
+    return entries_changed(live_get(), config_working())
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,7 +89,7 @@ def entry_changes(
 
 def drafts_list() -> list[EntryChange]:
     """The unpublished changes, each with its difference from what is live."""
-    live, working = live_get(), config_document(revision=0)
+    live, working = live_get(), config_working()
     return entry_changes(live, working, entries_changed(live, working))
 
 

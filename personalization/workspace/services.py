@@ -11,8 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from personalization.models import AuditEntry, ChangeSet, Revision, Schedule
-from personalization.selectors import config_document
-from personalization.services import Author, audit_record, document_publish
+from personalization.services import Author, audit_record, config_working, document_publish
 from personalization.workspace.documents import (
     Document,
     Entry,
@@ -77,7 +76,7 @@ def changes_submit(
     with transaction.atomic():
         latest = Revision.objects.order_by("-number").values_list("number", flat=True).first()
         frozen, whole = change_set_freeze(
-            entries=entries, live=live_get(), working=config_document(revision=0)
+            entries=entries, live=live_get(), working=config_working()
         )
         if not frozen:
             raise WorkspaceError("Nothing to publish: these are already live.")

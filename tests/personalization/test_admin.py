@@ -32,6 +32,7 @@ def placement_form(placement: Placement, **extra: Any) -> dict[str, Any]:
         "value_type": placement.value_type,
         "default_value": value_to_text(placement.value_type, placement.default_value),
         "enabled": "on" if placement.enabled else "",
+        "holdout_percentage": placement.holdout_percentage,
         "value_schema": json.dumps(placement.value_schema) if placement.value_schema else "",
         "preview_template": placement.preview_template,
     }

@@ -73,7 +73,7 @@ def seed_context_keys(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("personalization", "0001_initial"),
+        ("personalization", "0002_outcomes"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
