@@ -52,6 +52,10 @@ PAGES = [
     "/admin/personalization/revision/1/rollback/?placement=home-hero",
     "/admin/personalization/auditentry/",
     "/admin/personalization/auditentry/?action=published",
+    "/admin/personalization/goal/",
+    "/admin/personalization/goal/results/",
+    "/admin/personalization/goal/results/placements/home-hero/",
+    "/admin/personalization/goal/results/experiments/free-shipping-test/",
 ]
 
 
@@ -65,6 +69,7 @@ def test_admin__every_marketer_page__no_critical_or_serious_axe_violation(
         page = marketer.go(path)
         expect(page.locator("#content")).to_be_visible()
         assert "Page not found" not in page.title(), path
+        assert "403" not in page.title(), path
         if found := marketer.accessibility_problems():
             problems[path] = found
     # The Preview with its results, too
