@@ -93,7 +93,7 @@ def _lock_latest() -> Revision | None:
 
 def config_working() -> dict[str, Any]:
     """The working copy (the admin's rows) as the document a revision would store."""
-    return holdouts_attach(config_document(revision=0))
+    return config_document(revision=0)
 
 
 def live_document(latest: Revision | None) -> dict[str, Any]:
