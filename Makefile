@@ -31,7 +31,7 @@ EDGE := edge
 EDGE_BUILD := $(EDGE)/dist/engine.js
 WORKERD := $(EDGE)/node_modules/.bin/workerd
 
-.PHONY: run test venv lint typecheck pytest migrate demo bench clean sdk sdk-test edge edge-test
+.PHONY: run test venv lint typecheck pytest migrate demo bench clean sdk sdk-test edge edge-test axe
 
 $(BIN)/.installed: pyproject.toml
 	@if [ -z "$(PYTHON)" ]; then \
@@ -56,6 +56,15 @@ $(SDK_BUILD): $(SDK)/node_modules/.installed $(wildcard $(SDK)/src/*.ts) $(SDK)/
 	@touch $@
 
 sdk: $(SDK_BUILD)
+
+# axe-core, which the browser tests inject into admin pages to check their accessibility.
+AXE := tests/browser/node_modules/.installed
+$(AXE): tests/browser/package.json tests/browser/package-lock.json
+	@$(NEED_NODE)
+	cd tests/browser && $(NPM) ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+axe: $(AXE)
 
 sdk-test: $(SDK)/node_modules/.installed
 	@$(NEED_NODE)
@@ -104,8 +113,9 @@ lint: venv
 typecheck: venv
 	$(BIN)/mypy .
 
-# The browser tests load the built SDK; the edge tests run the built worker under workerd.
-pytest: venv sdk edge
+# The browser tests load the built SDK, and axe-core on admin pages; the edge tests run the
+# built worker under workerd.
+pytest: venv sdk edge axe
 	$(BIN)/pytest
 
 test: lint typecheck sdk-test edge edge-test pytest
@@ -124,4 +134,5 @@ bench: venv edge
 clean:
 	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache .hypothesis \
 		$(SDK)/node_modules $(SDK)/build $(SDK)/dist personalization/static/tactful artifacts \
-		$(EDGE)/node_modules $(EDGE)/dist $(EDGE)/build
+		$(EDGE)/node_modules $(EDGE)/dist $(EDGE)/build \
+		tests/browser/node_modules

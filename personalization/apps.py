@@ -1,6 +1,7 @@
 """App configuration for personalization: segments, placements, rules, experiments, decisions."""
 
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 
 
 class PersonalizationConfig(AppConfig):
@@ -14,3 +15,8 @@ class PersonalizationConfig(AppConfig):
         from personalization import receivers  # noqa: F401
         from personalization.edge import admin  # noqa: F401
         from personalization.outcomes import receivers as outcomes_receivers  # noqa: F401
+        from personalization.workspace.permissions import workspace_permissions_assign
+
+        post_migrate.connect(
+            workspace_permissions_assign, dispatch_uid="personalization.workspace_permissions"
+        )

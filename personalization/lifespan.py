@@ -12,7 +12,9 @@ at-most-once), so every `REVISION_CHECK_SECONDS` it also checks:
 - the revision, re-evaluating the local sockets still behind after a full period;
 - the consent version of every subject with a socket here, in the database, so a socket that
   missed a `consent.changed` or `subject.erased` message catches up within a period;
-- the consent changes whose reactions an outage held up (`consent.services.announce`).
+- the consent changes whose reactions an outage held up (`consent.services.announce`);
+- the workspace's due work: scheduled publications, webhook retries
+  (`personalization.workspace.periodic`).
 """
 
 import asyncio
@@ -35,6 +37,7 @@ from personalization.edge.push import edge_revision_announce
 from personalization.engine import Snapshot
 from personalization.snapshot import REVISIONS_GROUP, asnapshot_current, asnapshot_expire
 from personalization.sockets import SharedDecisions
+from personalization.workspace.periodic import workspace_due_work
 
 logger = logging.getLogger(__name__)
 
@@ -158,6 +161,8 @@ async def _check_periodically() -> None:
             known = (await revision_check(known=known)).revision
             await consent_check()
             await sync_to_async(changes_react_pending, thread_sensitive=False)()
+            # Scheduled publications and webhook retries; each runs once across processes.
+            await sync_to_async(workspace_due_work, thread_sensitive=False)()
         except Exception:
             logger.exception("The periodic check failed; trying again next period.")
 

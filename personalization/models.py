@@ -7,25 +7,9 @@ from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
-from personalization.engine import (
-    ValueType,
-    condition_paths,
-    validate_condition,
-    value_type_problem,
-)
+from personalization.engine import ValueType
 
 RESERVED_VARIANT_KEYS = frozenset({"default"})
-
-
-def _strings(value: Any) -> list[str]:
-    """Every string operand of a condition, however deeply nested."""
-    if isinstance(value, str):
-        return [value]
-    if isinstance(value, dict):
-        return [s for item in value.values() for s in _strings(item)]
-    if isinstance(value, list):
-        return [s for item in value for s in _strings(item)]
-    return []
 
 
 def _related(instance: models.Model, field: str) -> Any:
@@ -42,8 +26,14 @@ class Segment(models.Model):
     description = models.TextField(blank=True)
     condition = models.JSONField(
         default=dict,
+        blank=True,
         help_text='A GrowthBook-style condition, e.g. {"context.device": "mobile"}. '
-        "Attributes start with context., prefs. or signals.",
+        "Attributes start with context., prefs. or signals.; {} is everyone.",
+    )
+    allow_free_form = models.BooleanField(
+        "allow free-form context attributes",
+        default=False,
+        help_text="Accept context attributes that are not declared (with a warning).",
     )
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -54,14 +44,9 @@ class Segment(models.Model):
         return self.key
 
     def clean(self) -> None:
-        from consent.firewall import sensitive_problems
+        from personalization.workspace.conditions import condition_problems
 
-        problems = validate_condition(self.condition)
-        if not problems:
-            problems = sensitive_problems(
-                keys=condition_paths(self.condition), values=_strings(self.condition)
-            )
-        if problems:
+        if problems := condition_problems(self.condition):
             raise ValidationError({"condition": problems})
 
 
@@ -90,6 +75,17 @@ class Placement(models.Model):
         "rules and segments included, so the SDK can decide it on the device. Only for "
         "placements whose rules reveal nothing you would not show every visitor.",
     )
+    value_schema = models.JSONField(
+        "value schema",
+        null=True,
+        blank=True,
+        help_text="Optional JSON Schema every JSON value must satisfy; its fields become a form.",
+    )
+    preview_template = models.TextField(
+        blank=True,
+        help_text="Optional HTML showing a value as the storefront would, e.g. "
+        "<h1>{{ value.headline }}</h1>; rendered in a sandbox next to each variant.",
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -101,8 +97,21 @@ class Placement(models.Model):
     def clean(self) -> None:
         if self.holdout_percentage is None:
             self.holdout_percentage = 0.0
-        if self.value_type and (problem := value_type_problem(self.value_type, self.default_value)):
-            raise ValidationError({"default_value": f"The default {problem}."})
+        from personalization.workspace.values import (
+            schema_problems,
+            template_problems,
+            value_problems,
+        )
+
+        errors: dict[str, list[str]] = {}
+        if problems := template_problems(self.preview_template):
+            errors["preview_template"] = problems
+        if self.value_schema is not None and (problems := schema_problems(self.value_schema)):
+            errors["value_schema"] = problems
+        elif self.value_type and (problems := value_problems(self, self.default_value)):
+            errors["default_value"] = [f"The default {problem}" for problem in problems]
+        if errors:
+            raise ValidationError(errors)
 
 
 class Variant(models.Model):
@@ -123,13 +132,16 @@ class Variant(models.Model):
     def clean(self) -> None:
         if self.key in RESERVED_VARIANT_KEYS:
             raise ValidationError({"key": f'"{self.key}" is reserved for the default value.'})
+        from personalization.workspace.values import value_problems
+
         # The admin validates variants of a placement that is not saved yet: use the object.
         placement = _related(self, "placement")
-        if placement is not None and (
-            problem := value_type_problem(placement.value_type, self.value)
-        ):
+        if placement is None or not placement.value_type:
+            return
+        if problems := value_problems(placement, self.value):
+            kind = placement.value_type
             raise ValidationError(
-                {"value": f"A {placement.value_type} placement's variant {problem}."}
+                {"value": [f"A {kind} placement's variant {problem}" for problem in problems]}
             )
 
 
@@ -226,7 +238,9 @@ class Rule(models.Model):
         return f"{self.segment or 'everyone'} → {target}"
 
     def clean(self) -> None:
-        if bool(self.variant_id) == bool(self.experiment_id):
+        # The admin may set a variant added in the same save, not saved yet: use the object.
+        has_variant = bool(self.variant_id) or _related(self, "variant") is not None
+        if has_variant == bool(self.experiment_id):
             raise ValidationError("Choose either a variant or an experiment.")
         errors: dict[str, Any] = {}
         placement = _related(self, "placement")
@@ -285,4 +299,14 @@ from personalization.outcomes.models import (  # noqa: E402, F401
     Goal,
     GoalDay,
     ReportApiKey,
+)
+
+# The workspace's models live in their own package; importing them here registers them.
+from personalization.workspace.models import (  # noqa: E402, F401
+    AuditEntry,
+    ChangeSet,
+    ContextKey,
+    Schedule,
+    Webhook,
+    WebhookDelivery,
 )

@@ -301,6 +301,9 @@ TACTFUL = {
     ),
     "ATTRIBUTION_SECONDS": env.int("TACTFUL_ATTRIBUTION_SECONDS", default=24 * 3600),
     "OUTCOMES_FLUSH_SECONDS": env.float("TACTFUL_OUTCOMES_FLUSH_SECONDS", default=1.0),
+    # The marketer's workspace: four eyes on sensitive change sets (experiments, segments on
+    # behaviour or preferences, sensitive-adjacent subjects), and publish webhooks.
+    "REQUIRE_APPROVAL": env.bool("TACTFUL_REQUIRE_APPROVAL", default=False),
 }
 
 if TACTFUL["SUBJECT_COOKIE_SAMESITE"] not in {"Lax", "Strict", "None"}:

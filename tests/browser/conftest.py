@@ -33,6 +33,10 @@ CHROMIUM_ARGS = [
 SDK_ENTRY = ROOT / "personalization" / "static" / "tactful" / "index.js"
 ARTIFACTS = ROOT / "artifacts" / "browser"
 MARKETER = ("marketer", "a-demo-password-for-tests")
+# Two members of the Marketers group (not superusers): one makes changes, the other approves.
+AUTHOR = ("maria", "a-password-for-maria")
+REVIEWER = ("rui", "a-password-for-rui")
+AXE_SOURCE = ROOT / "tests" / "browser" / "node_modules" / "axe-core" / "axe.min.js"
 SERVER_START_SECONDS = 30.0
 # Waits on the page (Playwright's expect): long enough for a busy CI machine, never a sleep.
 UI_TIMEOUT_MS = 10_000
@@ -61,7 +65,7 @@ def chromium() -> Path:
     return CHROMIUM
 
 
-def _server_env(var_dir: Path) -> dict[str, str]:
+def _server_env(var_dir: Path, extra: dict[str, str] | None = None) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
     env.update(
         {
@@ -69,13 +73,14 @@ def _server_env(var_dir: Path) -> dict[str, str]:
             "DJANGO_DEBUG": "true",
             "TACTFUL_VAR_DIR": str(var_dir),
             "PYTHONUNBUFFERED": "1",
+            **(extra or {}),
         }
     )
     return env
 
 
 def _manage(var_dir: Path, *args: str, extra_env: dict[str, str] | None = None) -> None:
-    env = {**_server_env(var_dir), **(extra_env or {})}
+    env = _server_env(var_dir, extra_env)
     subprocess.run(
         [sys.executable, str(ROOT / "manage.py"), *args],
         cwd=ROOT,
@@ -100,6 +105,14 @@ def seeded_database(chromium: Path, tmp_path_factory: pytest.TempPathFactory) ->
         "--email=marketer@example.com",
         extra_env={"DJANGO_SUPERUSER_PASSWORD": MARKETER[1]},
     )
+    marketers = (
+        "from django.contrib.auth.models import Group, User\n"
+        "group = Group.objects.get(name='Marketers')\n"
+        f"for name, password in [{AUTHOR!r}, {REVIEWER!r}]:\n"
+        "    user = User.objects.create_user(name, password=password, is_staff=True)\n"
+        "    user.groups.add(group)\n"
+    )
+    _manage(var_dir, "shell", "-c", marketers)
     return var_dir
 
 
@@ -151,6 +164,19 @@ class LiveServer:
         self.stop()
         raise RuntimeError(f"The server did not answer within {SERVER_START_SECONDS} s.")
 
+    def manage(self, *args: str) -> str:
+        """Run a management command on this server's database; its output."""
+        done = subprocess.run(
+            [sys.executable, str(ROOT / "manage.py"), *args],
+            cwd=ROOT,
+            env=_server_env(self.var_dir, self.env),
+            check=True,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        return done.stdout
+
     def stop(self) -> None:
         process, self.process = self.process, None
         if process is None or process.poll() is not None:
@@ -164,12 +190,17 @@ class LiveServer:
 
 
 @pytest.fixture
-def server(seeded_database: Path, tmp_path: Path) -> Iterator[LiveServer]:
+def server(
+    seeded_database: Path, tmp_path: Path, request: pytest.FixtureRequest
+) -> Iterator[LiveServer]:
+    """A server on a copy of the seeded database; `@pytest.mark.server_env(NAME="value")` sets
+    environment variables of its own."""
     var_dir = tmp_path / "var"
     var_dir.mkdir()
     for source in seeded_database.glob("tactful.sqlite3*"):
         shutil.copy(source, var_dir / source.name)
-    live = LiveServer(var_dir=var_dir)
+    marker = request.node.get_closest_marker("server_env")
+    live = LiveServer(var_dir=var_dir, env=dict(marker.kwargs) if marker else {})
     live.start()
     try:
         yield live
@@ -242,3 +273,57 @@ def visitors(
             page.evaluate("window.scrollTo(0, 0)")
             page.screenshot(path=str(ARTIFACTS / f"{name}{suffix}.png"), full_page=True)
         visitor.context.close()
+
+
+@pytest.fixture(scope="session")
+def axe_source(chromium: Path) -> str:
+    if not AXE_SOURCE.exists():
+        pytest.fail(
+            f"axe-core is not installed ({AXE_SOURCE.relative_to(ROOT)} is missing): "
+            "run `make axe` (npm ci in tests/browser/)."
+        )
+    return AXE_SOURCE.read_text(encoding="utf-8")
+
+
+@dataclass
+class Staff:
+    """A member of staff signed into the admin in their own browser profile."""
+
+    visitor: Visitor
+    page: "Page"
+    axe_source: str
+
+    def go(self, path: str) -> "Page":
+        self.page.goto(self.visitor.base_url + path)
+        return self.page
+
+    def accessibility_problems(self) -> list[str]:
+        """axe-core's critical and serious violations on the current page, one line each."""
+        if not self.page.evaluate("typeof window.axe !== 'undefined'"):
+            self.page.add_script_tag(content=self.axe_source)
+        results = self.page.evaluate(
+            "axe.run(document, {runOnly: {type: 'tag', values: "
+            "['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice']}})"
+        )
+        return [
+            f"{v['impact']}: {v['id']} ({v['help']}) at "
+            + ", ".join(str(node["target"]) for node in v["nodes"][:5])
+            for v in results["violations"]
+            if v["impact"] in ("critical", "serious")
+        ]
+
+
+@pytest.fixture
+def sign_in(visitors: Callable[[], Visitor], axe_source: str) -> Callable[[tuple[str, str]], Staff]:
+    """Sign a member of staff into the admin: `sign_in(AUTHOR)`."""
+
+    def login(credentials: tuple[str, str]) -> Staff:
+        visitor = visitors()
+        page = visitor.open("/admin/login/")
+        page.fill("#id_username", credentials[0])
+        page.fill("#id_password", credentials[1])
+        page.click("input[type=submit]")
+        page.wait_for_url("**/admin/")
+        return Staff(visitor=visitor, page=page, axe_source=axe_source)
+
+    return login

@@ -1,6 +1,5 @@
 """The demo storefront in a real browser: consent, live updates, tabs, outages, publishing."""
 
-import json
 from collections.abc import Callable
 
 import pytest
@@ -182,17 +181,20 @@ def test_storefront__marketer_publishes_in_admin__open_page_updates(
     admin.locator("#id_password").fill(MARKETER[1])
     admin.locator('input[type="submit"]').click()
 
-    # When the marketer changes the hero's default and saves
+    # When the marketer changes the hero's default (its fields) and saves
     admin.get_by_role("link", name="home-hero", exact=True).click()
-    default = {
-        "theme": "outdoor",
-        "headline": "Spring sale: 20% off the trail",
-        "cta": "Shop the sale",
-        "image": "hero-outdoor.svg",
-    }
-    admin.locator("#id_default_value").fill(json.dumps(default))
+    default = admin.locator(".field-default_value")
+    default.get_by_label("Headline").fill("Spring sale: 20% off the trail")
+    default.get_by_label("Button text").fill("Shop the sale")
+    default.get_by_label("Colour theme").select_option("outdoor")
+    default.get_by_label("Image").select_option("hero-outdoor.svg")
     admin.locator('input[name="_save"]').click()
     expect(admin.locator(".messagelist")).to_contain_text("changed successfully")
+    # ... and publishes it from Changes to publish
+    admin.get_by_role("link", name="Changes to publish").first.click()
+    admin.get_by_label("Why").fill("Spring sale hero")
+    admin.get_by_role("button", name="Publish").click()
+    expect(admin.locator(".messagelist")).to_contain_text("Published as revision")
 
     # Then the open shop shows it at once, without a reload
     expect(shop.locator(".hero__headline")).to_have_text("Spring sale: 20% off the trail")

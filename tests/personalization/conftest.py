@@ -64,3 +64,22 @@ def demo_live() -> None:
         Purpose.objects.get_or_create(key=spec["key"], defaults=spec)
     importlib.import_module("consent.migrations.0004_seed_notice_interests_groups").seed(apps, None)
     call_command("seed_demo", verbosity=0)
+
+
+@pytest.fixture
+def staff(db: Any) -> Any:
+    """Log in a new staff member of `group` (Marketers, Privacy officers) as a test client."""
+    from django.contrib.auth.models import Group
+    from django.test import Client
+
+    from tests.consent.factories import UserFactory
+
+    def login(group: str, **fields: Any) -> Client:
+        user: Any = UserFactory(is_staff=True, **fields)
+        user.groups.add(Group.objects.get(name=group))
+        client = Client()
+        client.force_login(user)
+        client.user = user  # type: ignore[attr-defined]
+        return client
+
+    return login

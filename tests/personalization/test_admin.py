@@ -11,6 +11,7 @@ from personalization import services
 from personalization.models import Placement, Revision, Rule, Segment
 from personalization.stats.services import decision_stats_flush
 from personalization.stats.store import decision_stats_store
+from personalization.workspace.values import value_to_text
 from tests.observability.samples import sample
 
 pytestmark = pytest.mark.django_db
@@ -22,14 +23,18 @@ def marketer(admin_client):
 
 
 def placement_form(placement: Placement, **extra: Any) -> dict[str, Any]:
-    """The change form of a placement as the admin renders it, ready to post back."""
+    """The change form of a placement as the admin renders it, ready to post back: values as
+    typed text (a string without quotes), rules naming their variant by key."""
     data: dict[str, Any] = {
         "key": placement.key,
         "name": placement.name,
         "description": placement.description,
         "value_type": placement.value_type,
-        "default_value": json.dumps(placement.default_value),
+        "default_value": value_to_text(placement.value_type, placement.default_value),
         "enabled": "on" if placement.enabled else "",
+        "holdout_percentage": placement.holdout_percentage,
+        "value_schema": json.dumps(placement.value_schema) if placement.value_schema else "",
+        "preview_template": placement.preview_template,
     }
     variants = list(placement.variants.all())
     data |= {
@@ -43,7 +48,7 @@ def placement_form(placement: Placement, **extra: Any) -> dict[str, Any]:
             f"variants-{i}-id": v.pk,
             f"variants-{i}-placement": placement.pk,
             f"variants-{i}-key": v.key,
-            f"variants-{i}-value": json.dumps(v.value),
+            f"variants-{i}-value": value_to_text(placement.value_type, v.value),
             f"variants-{i}-description": v.description,
         }
     rules = list(placement.rules.all())
@@ -59,7 +64,7 @@ def placement_form(placement: Placement, **extra: Any) -> dict[str, Any]:
             f"rules-{i}-placement": placement.pk,
             f"rules-{i}-order": r.order,
             f"rules-{i}-segment": r.segment_id or "",
-            f"rules-{i}-variant": r.variant_id or "",
+            f"rules-{i}-variant_key": r.variant.key if r.variant else "",
             f"rules-{i}-experiment": r.experiment_id or "",
             f"rules-{i}-rollout_percentage": r.rollout_percentage,
         }
@@ -75,6 +80,15 @@ def dashboard_count(placement: str) -> int:
     decision_stats_flush()
     counts = decision_stats_store().read(since=0, until=int(time.time()) + 3600)
     return sum(sum(outcomes.values()) for (_, key), outcomes in counts.items() if key == placement)
+
+
+def publish(client, message: str = "Publish from a test", entries: list[str] | None = None):
+    """Publish drafts on Changes to publish, as a marketer would (all of them by default)."""
+    from personalization.workspace.selectors import drafts_list
+
+    tokens = entries if entries is not None else [d.token for d in drafts_list()]
+    data = {"entries": tokens, "message": message, "_publish": "Publish"}
+    return client.post(reverse("admin:personalization_drafts"), data)
 
 
 def preview(client, **fields: Any):
@@ -131,7 +145,7 @@ def test_admin_preview__bad_json__form_error(marketer, demo):
     assert "Enter a JSON object" in response.content.decode()
 
 
-def test_admin_placement__add_rule_inline__publishes_and_changes_decision(
+def test_admin_placement__add_rule_inline__a_draft_until_published(
     marketer, demo, django_capture_on_commit_callbacks
 ):
     # Given the recommendations placement and the mobile segment
@@ -146,7 +160,7 @@ def test_admin_placement__add_rule_inline__publishes_and_changes_decision(
         f"rules-{n}-placement": placement.pk,
         f"rules-{n}-order": 1,
         f"rules-{n}-segment": mobile.pk,
-        f"rules-{n}-variant": variant.pk,
+        f"rules-{n}-variant_key": variant.key,
         f"rules-{n}-experiment": "",
         f"rules-{n}-rollout_percentage": 100,
     }
@@ -154,11 +168,21 @@ def test_admin_placement__add_rule_inline__publishes_and_changes_decision(
     url = reverse("admin:personalization_placement_change", args=[placement.pk])
     with django_capture_on_commit_callbacks(execute=True):
         response = marketer.post(url, data)
-    # Then it is published and the preview shows the change
+    # Then it is saved as a draft: nothing is live yet
     assert response.status_code == 302, response.context["errors"] if response.context else ""
+    assert Revision.objects.latest().number == before
+    result = preview(marketer, context='{"device": "mobile"}').context["result"]
+    assert result.decisions["recommendations"].variant == "default"
+    # When it is published
+    with django_capture_on_commit_callbacks(execute=True):
+        assert publish(marketer, "Shoes first on mobile").status_code == 302
+    # Then it is one revision, by the marketer, and the preview shows the change
     latest = Revision.objects.latest()
     assert latest.number == before + 1
-    assert latest.author is not None
+    assert (latest.author is not None, latest.message) == (
+        True,
+        f"Shoes first on mobile (change set #{latest.change_sets.get().pk})",
+    )
     result = preview(marketer, context='{"device": "mobile"}').context["result"]
     assert result.decisions["recommendations"].variant == "shoes-first"
 
@@ -169,7 +193,7 @@ def test_admin_placement__rule_with_variant_and_experiment__form_error(marketer,
     rule = placement.rules.get(experiment__isnull=False)
     data = placement_form(placement)
     index = next(i for i in range(data["rules-TOTAL_FORMS"]) if data[f"rules-{i}-id"] == rule.pk)
-    data[f"rules-{index}-variant"] = placement.variants.get(key="on").pk
+    data[f"rules-{index}-variant_key"] = "on"
     before = Revision.objects.count()
     # When saved
     response = marketer.post(
@@ -182,18 +206,18 @@ def test_admin_placement__rule_with_variant_and_experiment__form_error(marketer,
 
 
 def test_admin_placement__variant_value_of_wrong_type__form_error(marketer, demo):
-    # Given a boolean placement whose variant is changed to a string
+    # Given a boolean placement whose variant is typed as something that is not on or off
     placement = Placement.objects.get(key="free-shipping-banner")
     data = placement_form(placement)
-    data["variants-0-value"] = '"yes"'
+    data["variants-0-value"] = "maybe"
     # When
     response = marketer.post(
         reverse("admin:personalization_placement_change", args=[placement.pk]), data
     )
     # Then
     assert response.status_code == 200
-    assert "must be true or false" in response.content.decode()
-    assert placement.variants.filter(value="yes").count() == 0
+    assert "Choose on or off." in response.content.decode()
+    assert set(placement.variants.values_list("value", flat=True)) == {True, False}
 
 
 def test_admin_segment__invalid_condition__inline_error_and_nothing_saved(marketer, db):
@@ -235,38 +259,48 @@ def test_admin_segment__regex_re2_cannot_run__error_at_condition_and_nothing_sav
     assert not Revision.objects.exists()
 
 
-def test_admin_segment__valid__saved_and_published(marketer, db):
+def test_admin_segment__valid__saved_as_a_draft_then_published(marketer, db):
     # When
     response = marketer.post(
         reverse("admin:personalization_segment_add"),
         {"key": "fr", "name": "French", "description": "", "condition": '{"context.locale": "fr"}'},
     )
-    # Then
+    # Then it waits in Changes to publish, and is live once published
     assert response.status_code == 302
+    assert not Revision.objects.exists()
+    assert publish(marketer, entries=["segments:fr"]).status_code == 302
     assert Revision.objects.get().snapshot["segments"]["fr"]["condition"] == {
         "context.locale": "fr"
     }
 
 
-def test_admin_revision__rollback_action__new_revision_restores(
+def test_admin_revision__rollback_action__previewed_confirmed_then_a_new_revision(
     marketer, demo, django_capture_on_commit_callbacks
 ):
     # Given a later change that deletes a rule
     target = Revision.objects.latest()
     rule = Rule.objects.get(placement__key="home-hero", segment__key="mobile-visitors")
     services.config_delete(instance=rule)
-    # When the marketer rolls back with the admin action
+    # When the marketer picks the revision and the action
+    response = marketer.post(
+        reverse("admin:personalization_revision_changelist"),
+        {"action": "rollback", "_selected_action": [target.pk]},
+        follow=True,
+    )
+    # Then they first see what it will change, and nothing is changed yet
+    page = response.content.decode()
+    assert "Roll back the whole configuration to r1" in page
+    assert "Rule added" in page and "rule 30: mobile-visitors → mobile" in page
+    assert not Rule.objects.filter(segment__key="mobile-visitors").exists()
+    # When they confirm with a reason
     with django_capture_on_commit_callbacks(execute=True):
-        response = marketer.post(
-            reverse("admin:personalization_revision_changelist"),
-            {"action": "rollback", "_selected_action": [target.pk]},
-            follow=True,
+        confirmed = marketer.post(
+            response.wsgi_request.path, {"message": "The mobile hero is back"}, follow=True
         )
-    # Then
-    assert response.status_code == 200
-    assert f"Rolled back to r{target.number}" in response.content.decode()
+    # Then it is a new revision, with that reason, and decisions follow
+    assert f"to r{target.number}: published as r{target.number + 2}" in confirmed.content.decode()
     assert Rule.objects.filter(placement__key="home-hero", segment__key="mobile-visitors").exists()
-    assert Revision.objects.latest().message == f"Rolled back to r{target.number}"
+    assert Revision.objects.latest().message.startswith("The mobile hero is back")
     result = preview(marketer, context='{"device": "mobile"}').context["result"]
     assert result.decisions["home-hero"].variant == "mobile"
 

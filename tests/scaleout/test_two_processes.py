@@ -175,7 +175,7 @@ async def admin_rollback(base: str, *, revision_pk: int, password: str) -> None:
         page = await admin.get("/admin/personalization/revision/")
         token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text)
         assert token is not None
-        done = await admin.post(
+        chosen = await admin.post(
             "/admin/personalization/revision/",
             data={
                 "action": "rollback",
@@ -183,6 +183,15 @@ async def admin_rollback(base: str, *, revision_pk: int, password: str) -> None:
                 "csrfmiddlewaretoken": token.group(1),
                 "index": "0",
             },
+        )
+        # The action shows what the rollback will change; it happens once confirmed.
+        assert chosen.status_code == 302, chosen.text
+        preview = await admin.get(chosen.headers["Location"])
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', preview.text)
+        assert token is not None
+        done = await admin.post(
+            chosen.headers["Location"],
+            data={"message": "Back as it was", "csrfmiddlewaretoken": token.group(1)},
         )
         assert done.status_code == 302, done.text
 

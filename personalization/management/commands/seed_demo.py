@@ -37,10 +37,34 @@ def _hero(theme: str, headline: str, cta: str) -> dict[str, str]:
     return {"theme": theme, "headline": headline, "cta": cta, "image": f"hero-{theme}.svg"}
 
 
+THEMES = ["generic", "shoes", "outdoor", "mobile"]
+# The hero's fields, so marketers edit it as a form (and the storefront always gets what it reads).
+HERO_SCHEMA = {
+    "type": "object",
+    "required": ["theme", "headline", "cta", "image"],
+    "additionalProperties": False,
+    "properties": {
+        "headline": {"type": "string", "title": "Headline", "minLength": 1, "maxLength": 80},
+        "cta": {"type": "string", "title": "Button text", "minLength": 1, "maxLength": 40},
+        "theme": {"title": "Colour theme", "enum": THEMES},
+        "image": {"title": "Image", "enum": [f"hero-{theme}.svg" for theme in THEMES]},
+    },
+}
+HERO_PREVIEW = (
+    '<link rel="stylesheet" href="/static/storefront/storefront.css">'
+    '<div class="hero hero--{{ value.theme }}"><div class="hero__text">'
+    '<h1 class="hero__headline">{{ value.headline }}</h1>'
+    '<a class="button button--primary hero__cta" href="#">{{ value.cta }}</a></div>'
+    '<img class="hero__image" src="/static/storefront/img/{{ value.image }}" alt=""'
+    ' width="420" height="320"></div>'
+)
+
 PLACEMENTS: dict[str, dict[str, Any]] = {
     "home-hero": {
         "name": "Home hero",
         "value_type": "json",
+        "schema": HERO_SCHEMA,
+        "template": HERO_PREVIEW,
         "default": _hero("generic", "Gear for every day", "Shop the collection"),
         "variants": {
             "shoes": _hero("shoes", "Find your next pair", "Shop shoes"),
@@ -112,6 +136,8 @@ class Command(BaseCommand):
                     default_value=spec["default"],
                     variants=spec["variants"],
                     client_evaluable=spec.get("client_evaluable", False),
+                    value_schema=spec.get("schema"),
+                    preview_template=spec.get("template", ""),
                 )
                 for segment_key, variant in spec["rules"]:
                     services.rule_create(

@@ -1,0 +1,1 @@
+"""The marketer's workspace: catalogue, drafts, approvals, schedules, rollback, audit, webhooks."""
