@@ -155,16 +155,26 @@ async def consent_check() -> None:
 
 async def _check_periodically() -> None:
     known = 0
+
+    async def revision() -> None:
+        nonlocal known
+        known = (await revision_check(known=known)).revision
+
+    jobs: tuple[Callable[[], Awaitable[Any]], ...] = (
+        revision,
+        consent_check,
+        sync_to_async(changes_react_pending, thread_sensitive=False),
+        # Scheduled publications and webhook retries; each runs once across processes.
+        sync_to_async(workspace_due_work, thread_sensitive=False),
+    )
     while True:
         await asyncio.sleep(_check_seconds())
-        try:
-            known = (await revision_check(known=known)).revision
-            await consent_check()
-            await sync_to_async(changes_react_pending, thread_sensitive=False)()
-            # Scheduled publications and webhook retries; each runs once across processes.
-            await sync_to_async(workspace_due_work, thread_sensitive=False)()
-        except Exception:
-            logger.exception("The periodic check failed; trying again next period.")
+        for job in jobs:
+            # One failing (the database down, say) does not hold up the others.
+            try:
+                await job()
+            except Exception:
+                logger.exception("A periodic check failed; trying again next period.")
 
 
 async def _stay_in_group(layer: Any, channel: str) -> None:
